@@ -1,0 +1,49 @@
+"""The application factory: ``flask --app app run --debug``."""
+import os
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from twofactor import security
+from twofactor.extensions import csrf, db, login_manager
+
+
+def create_app(test_config=None):
+    """Build the app: config in layers, extensions, the blueprint, the commands."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object("config.Config")
+    app.config.from_pyfile("config.py", silent=True)  # instance/config.py: local secrets
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = (app.config.get("SQLALCHEMY_DATABASE_URI")
+                                             or f"sqlite:///{app.instance_path}/twofactor.sqlite")
+    security.check_config(app)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    security.init_app(app)
+
+    from twofactor import commands, sessions, views  # noqa: F401  (sessions registers loaders)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(commands.cli)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+            db.engine.dispose()  # reconnect so the pragmas apply to every connection
+        db.create_all()  # first run needs no extra step
+    return app
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    """WAL and a busy timeout let several worker processes share one SQLite file."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()

@@ -1,0 +1,65 @@
+"""Default settings; environment variables, instance/config.py and tests override them."""
+import os
+from datetime import timedelta
+
+# The shipped key only works in debug and tests; create_app refuses it in production.
+DEV_SECRET_KEY = "dev-only-not-secret-change-me"
+
+
+def _env_int(name: str, default: int) -> int:
+    """Read an integer setting from the environment."""
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    """Settings read once by ``create_app``; see README "Configure"."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
+
+    # Twilio: with no credentials the console sender prints what would be sent.
+    TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
+    TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER")
+    TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID")
+    TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT", 10))
+    TWILIO_HTTP_CLIENT = None  # a twilio.http.HttpClient; tests and custom transports set it
+    TWILIO_VOICE_LANGUAGE = os.environ.get("TWILIO_VOICE_LANGUAGE", "en-US")
+    TWILIO_VOICE = os.environ.get("TWILIO_VOICE", "alice")
+    # The site's public https base, e.g. https://2fa.example.com; enables status
+    # callbacks and the voicemail-proof call (README "Configure").
+    PUBLIC_URL = os.environ.get("PUBLIC_URL")
+    # Host named in the SMS autofill line "@host #code"; defaults to PUBLIC_URL's host.
+    SMS_ORIGIN_HOST = os.environ.get("SMS_ORIGIN_HOST")
+    # Number of reverse proxies in front of the app whose X-Forwarded-* we trust.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+
+    # Phone numbers
+    PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "US")
+    # ISO country codes we send to (Twilio toll-fraud guidance: serve only where you must).
+    PHONE_COUNTRIES = os.environ.get(
+        "PHONE_COUNTRIES", "US,CA,GB,IE,FR,DE,NL,BE,ES,IT,PT,AT,CH,SE,NO,DK,FI,AU,NZ"
+    ).split(",")
+
+    # One-time codes (policy in README "Abuse policy")
+    CODE_LIFETIME = timedelta(minutes=5)  # refused above 10 minutes
+    CODE_MAX_ATTEMPTS = 3  # wrong entries that kill one code
+    PENDING_LIFETIME = timedelta(minutes=10)  # password-to-code step
+    GUESS_BUDGET = 9  # wrong codes per account per rolling 24 h
+    GUESS_WINDOW = timedelta(hours=24)
+
+    # Sends: (how many, per how long); SMS and calls count alike.
+    SEND_COOLDOWN = timedelta(seconds=30)
+    SEND_LIMITS_ACCOUNT = [(5, timedelta(hours=1)), (10, timedelta(hours=24))]
+    SEND_LIMIT_IP = (10, timedelta(hours=1))
+    SEND_LIMIT_PREFIX = (20, timedelta(hours=1))
+    SEND_LIMIT_GLOBAL = (_env_int("SEND_LIMIT_GLOBAL", 1000), timedelta(hours=24))
+
+    # Sessions
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # absolute limit
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"

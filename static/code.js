@@ -1,0 +1,25 @@
+// Progressive enhancement for the code page; the page works without it.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  const input = document.querySelector("input[autocomplete='one-time-code']");
+  // WebOTP: fill the code from the SMS's "@host #code" line where the browser supports it.
+  if (input && "OTPCredential" in window) {
+    const abort = new AbortController();
+    input.form.addEventListener("submit", () => abort.abort());
+    navigator.credentials.get({ otp: { transport: ["sms"] }, signal: abort.signal })
+      .then((otp) => { if (otp) { input.value = otp.code; input.form.requestSubmit(); } })
+      .catch(() => {});
+  }
+  // Count down to when a new code may be asked for.
+  const wait = document.getElementById("resend-wait");
+  if (wait) {
+    let left = Number(wait.dataset.wait);
+    const tick = () => {
+      wait.textContent = left > 0
+        ? `You can ask for a new code in ${left} second${left === 1 ? "" : "s"}.`
+        : "You can ask for a new code now.";
+      if (left-- > 0) setTimeout(tick, 1000);
+    };
+    tick();
+  }
+});

@@ -1,0 +1,128 @@
+"""Fixtures in flaskr's shape: app, client, runner, auth; plus the fake Twilio server."""
+import re
+
+import pytest
+from freezegun import freeze_time
+
+from app import create_app
+from fake_twilio import FakeTwilio, LocalHttpClient
+from twofactor.extensions import db
+from twofactor.models import User
+
+PASSWORD = "correct horse battery"
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+FROM_NUMBER = "+12015550100"
+
+
+@pytest.fixture(scope="session")
+def twilio_server():
+    """One fake api.twilio.com for the whole run."""
+    server = FakeTwilio()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def twilio(twilio_server):
+    """The fake Twilio server, emptied for this test."""
+    twilio_server.requests.clear()
+    twilio_server.replies.clear()
+    twilio_server.delay = 0.0
+    return twilio_server
+
+
+def twilio_config(server: FakeTwilio, **overrides) -> dict:
+    """Settings that make the app use the real Twilio client against ``server``."""
+    return {
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_TIMEOUT": 2,
+        "TWILIO_HTTP_CLIENT": LocalHttpClient(f"http://127.0.0.1:{server.port}", timeout=2),
+        **overrides,
+    }
+
+
+@pytest.fixture
+def app_config(tmp_path, twilio):
+    """Test settings; a test may change them before asking for ``app``."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-0123456789abcdef0123",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "WTF_CSRF_ENABLED": False,
+        **twilio_config(twilio),
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    """An app with two confirmed accounts: alice (texts) and bob (calls)."""
+    app = create_app(app_config)
+    with app.app_context():
+        for name, phone, channel in (("alice", "+12015550123", "sms"),
+                                     ("bob", "+12015550177", "voice")):
+            user = User(username=name, phone=phone, preferred_channel=channel,
+                        phone_confirmed=True)
+            user.set_password(PASSWORD)
+            db.session.add(user)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def clock():
+    """Frozen time that a test moves forward instead of sleeping."""
+    with freeze_time("2026-11-21 12:00:00") as frozen:
+        yield frozen
+
+
+def code_in(request: dict) -> str:
+    """The code carried by a recorded SMS body or call TwiML."""
+    form = request["form"] if "form" in request else request
+    if "Body" in form:
+        return re.match(r"(\d{6}) ", form["Body"]).group(1)
+    return "".join(re.search(r"<Say[^>]*>([\d, ]+)\.</Say>", form["Twiml"]).group(1).split(", "))
+
+
+class AuthActions:
+    """Sign in like a person would: password, then the code from their phone."""
+
+    def __init__(self, client, twilio):
+        self._client, self._twilio = client, twilio
+
+    def login(self, username="alice", password=PASSWORD, channel="", next=None):
+        url = "/login" + (f"?next={next}" if next else "")
+        return self._client.post(url, data={"username": username, "password": password,
+                                            "channel": channel})
+
+    def last_code(self) -> str:
+        """The code in the newest message or call Twilio received."""
+        return code_in(self._twilio.requests[-1])
+
+    def verify(self, code=None):
+        return self._client.post("/code", data={"code": self.last_code() if code is None else code})
+
+    def resend(self, channel="sms"):
+        return self._client.post("/code/resend", data={"channel": channel})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, twilio):
+    return AuthActions(client, twilio)

@@ -1,0 +1,1 @@
+"""Phone two-factor sign-in: a Flask blueprint and the pieces it is made of."""

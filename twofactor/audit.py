@@ -1,0 +1,19 @@
+"""The audit trail: one row and one log line per sign-in step, never a secret."""
+from flask import current_app, request
+
+from .extensions import db
+from .models import AuditEvent, User
+
+
+def client_ip() -> str:
+    """The client's address; ProxyFix rewrites it only when TRUSTED_PROXIES says to."""
+    return request.remote_addr or ""
+
+
+def record(event: str, user: User | None = None, detail: str = "") -> None:
+    """Add an audit row for ``event`` (committed with the caller's transaction) and log it."""
+    row = AuditEvent(event=event, user_id=user.id if user else None,
+                     username=user.username if user else None, detail=detail, ip=client_ip())
+    db.session.add(row)
+    current_app.logger.info("auth event=%s user=%s ip=%s %s", event,
+                            row.username or "-", row.ip, detail)

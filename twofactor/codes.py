@@ -1,0 +1,91 @@
+"""One-time codes: make one, keep only its HMAC, and check a typed code exactly once."""
+import enum
+import hashlib
+import hmac
+import re
+import secrets
+
+from flask import current_app
+from sqlalchemy import update
+
+from .extensions import db
+from .models import OneTimeCode, PendingLogin, utcnow
+
+CODE_DIGITS = 6
+_TYPED_CODE = re.compile(r"[0-9]{6}", re.ASCII)  # ASCII only: "١٢٣٤٥٦" is not a code
+
+
+class Check(enum.Enum):
+    """What checking a typed code found."""
+
+    OK = "ok"
+    WRONG = "wrong"  # a guess was counted
+    DEAD = "dead"  # no live code: expired, used, replaced or out of attempts
+
+
+def make_code() -> str:
+    """Six random digits from the OS's CSPRNG, leading zeros kept."""
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def hash_code(code_id: str, code: str) -> str:
+    """HMAC-SHA256 of the code, keyed from the app secret and bound to its row."""
+    key = hmac.new(current_app.secret_key.encode(), b"one-time-code", hashlib.sha256).digest()
+    return hmac.new(key, f"{code_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def normalize(typed: str) -> str | None:
+    """The six ASCII digits in ``typed``, allowing spaces and dashes; None if it is not a code."""
+    digits = re.sub(r"[ \-]", "", typed or "")
+    return digits if _TYPED_CODE.fullmatch(digits) else None
+
+
+def issue_code(pending: PendingLogin, channel: str) -> tuple[OneTimeCode, str]:
+    """Make a new code for ``pending``, voiding any live one (one live code per user and purpose)."""
+    void_codes(pending.user_id, pending.purpose)
+    code = make_code()
+    now = utcnow()
+    otp = OneTimeCode(id=secrets.token_urlsafe(32), user_id=pending.user_id,
+                      pending_id=pending.id, purpose=pending.purpose, channel=channel,
+                      created_at=now, expires_at=now + current_app.config["CODE_LIFETIME"])
+    otp.code_hash = hash_code(otp.id, code)
+    db.session.add(otp)
+    db.session.flush()
+    return otp, code
+
+
+def void_codes(user_id: int, purpose: str) -> None:
+    """Kill every live code of this user and purpose."""
+    db.session.execute(
+        update(OneTimeCode)
+        .where(OneTimeCode.user_id == user_id, OneTimeCode.purpose == purpose,
+               OneTimeCode.used_at.is_(None), OneTimeCode.voided.is_(False))
+        .values(voided=True))
+
+
+def live_code(pending: PendingLogin) -> OneTimeCode | None:
+    """The code that can still be used for this pending sign-in, if any."""
+    return db.session.scalar(
+        db.select(OneTimeCode)
+        .where(OneTimeCode.pending_id == pending.id, OneTimeCode.used_at.is_(None),
+               OneTimeCode.voided.is_(False), OneTimeCode.expires_at > utcnow(),
+               OneTimeCode.failed_attempts < current_app.config["CODE_MAX_ATTEMPTS"])
+        .order_by(OneTimeCode.created_at.desc()))
+
+
+def check_code(pending: PendingLogin, digits: str) -> tuple[Check, OneTimeCode | None]:
+    """Compare ``digits`` with the live code; consume it on a match, count a guess otherwise."""
+    otp = live_code(pending)
+    if otp is None:
+        return Check.DEAD, None
+    still_live = (OneTimeCode.id == otp.id, OneTimeCode.used_at.is_(None),
+                  OneTimeCode.voided.is_(False), OneTimeCode.expires_at > utcnow(),
+                  OneTimeCode.failed_attempts < current_app.config["CODE_MAX_ATTEMPTS"])
+    if hmac.compare_digest(otp.code_hash, hash_code(otp.id, digits)):
+        # Conditional UPDATE: of several requests racing with the right code, one wins.
+        won = db.session.execute(update(OneTimeCode).where(*still_live).values(used_at=utcnow()))
+        return (Check.OK if won.rowcount == 1 else Check.DEAD), otp
+    charged = db.session.execute(update(OneTimeCode).where(*still_live).values(
+        failed_attempts=OneTimeCode.failed_attempts + 1))
+    db.session.refresh(otp)  # failed_attempts as the database now has it
+    return (Check.WRONG if charged.rowcount == 1 else Check.DEAD), otp

@@ -1,0 +1,73 @@
+"""One form per page; field validators give the message shown next to each field."""
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, RadioField, SelectChoice, StringField, SubmitField
+from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
+
+from .codes import normalize
+from .extensions import db
+from .models import User
+from .numbers import parse_phone
+
+CHANNELS = [SelectChoice("sms", "Text message"), SelectChoice("voice", "Phone call")]
+
+
+class SignupForm(FlaskForm):
+    """Step 1 of the tutorial, collect: who the person is and where their phone is."""
+
+    username = StringField("Username", validators=[
+        InputRequired(), Length(min=3, max=64),
+        Regexp(r"^[A-Za-z0-9_.-]+$", message="Use letters, digits, dots, dashes or underscores.")])
+    password = PasswordField("Password", validators=[
+        InputRequired(), Length(min=8, max=128, message="Use 8 to 128 characters.")])
+    confirm = PasswordField("Password again", validators=[
+        InputRequired(), EqualTo("password", message="The two passwords do not match.")])
+    phone = StringField("Phone number", validators=[InputRequired(), Length(max=32)])
+    channel = RadioField("Send my codes by", choices=CHANNELS, default="sms")
+    submit = SubmitField("Create account")
+
+    def validate_username(self, field):
+        """Refuse a name that is already taken."""
+        if db.session.scalar(db.select(User.id).where(User.username == field.data)):
+            raise ValidationError("That username is taken. Please choose another.")
+
+    def validate_phone(self, field):
+        """Replace what was typed with its E.164 form, or say what is wrong with it."""
+        cfg = current_app.config
+        try:
+            field.e164 = parse_phone(field.data, cfg["PHONE_DEFAULT_REGION"],
+                                     cfg["PHONE_COUNTRIES"])
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class LoginForm(FlaskForm):
+    """The password step, and how the code should come."""
+
+    username = StringField("Username", validators=[InputRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=128)])
+    channel = RadioField("Send my code by", choices=CHANNELS, validate_choice=False)
+    submit = SubmitField("Continue")
+
+
+class CodeForm(FlaskForm):
+    """Step 3 of the tutorial, compare: the code the person received."""
+
+    code = StringField("Code", validators=[InputRequired(message="Enter the 6-digit code.")])
+    submit = SubmitField("Verify")
+
+    def validate_code(self, field):
+        """Accept "123 456" or "123-456"; refuse anything but six digits without counting a guess."""
+        field.digits = normalize(field.data)
+        if field.digits is None:
+            raise ValidationError("The code is 6 digits, like 123456.")
+
+
+class ResendForm(FlaskForm):
+    """"Send a new code", "Call me instead", "Text me instead": the button says which channel."""
+
+    channel = RadioField(choices=CHANNELS)
+
+
+class LogoutForm(FlaskForm):
+    """Sign out (a POST, so a link on another site cannot sign anyone out)."""

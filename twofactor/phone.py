@@ -1,0 +1,176 @@
+"""Every Twilio call: the SMS text, the spoken TwiML, and the console sender used without Twilio."""
+from collections import deque
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+from flask import current_app, request
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
+
+from .numbers import mask_phone
+
+READINGS = 3  # the code is read three times so a person can write it down
+
+
+@dataclass
+class Sent:
+    """What a send handed to Twilio (or to the console)."""
+
+    sid: str | None
+
+
+class DeliveryError(Exception):
+    """Twilio could not take the message or call; ``message`` says what the person can do."""
+
+    def __init__(self, message: str, twilio_code: int | None = None, retry_after: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.twilio_code = twilio_code
+        self.retry_after = retry_after
+
+
+def spoken_digits(code: str) -> str:
+    """Turn ``"004217"`` into ``"0, 0, 4, 2, 1, 7"`` so each digit is read on its own."""
+    return ", ".join(code)
+
+
+def code_twiml(code: str) -> str:
+    """TwiML that greets the person, then reads the code slowly, several times."""
+    say = {"language": current_app.config["TWILIO_VOICE_LANGUAGE"]}
+    if current_app.config["TWILIO_VOICE"]:
+        say["voice"] = current_app.config["TWILIO_VOICE"]
+    response = VoiceResponse()
+    response.say("Hello. Here is your sign-in code.", **say)
+    for reading in range(READINGS):
+        response.pause(length=1)
+        response.say(("Again: " if reading else "") + spoken_digits(code) + ".", **say)
+    response.say("Goodbye.", **say)
+    return str(response)
+
+
+def sms_body(code: str, host: str) -> str:
+    """The text message: the code first, then the origin-bound line phones autofill from."""
+    minutes = int(current_app.config["CODE_LIFETIME"].total_seconds() // 60)
+    return f"{code} is your sign-in code. It expires in {minutes} minutes.\n\n@{host} #{code}"
+
+
+def origin_host() -> str:
+    """The host named in the SMS's "@host #code" line, which phones check before autofilling."""
+    cfg = current_app.config
+    if cfg["SMS_ORIGIN_HOST"]:
+        return cfg["SMS_ORIGIN_HOST"]
+    if cfg["PUBLIC_URL"]:
+        return urlsplit(cfg["PUBLIC_URL"]).hostname
+    return request.host.split(":")[0]
+
+
+def send_code(channel: str, to: str, code: str) -> Sent:
+    """Step 2 of the tutorial, send: text the code or call and read it to ``to``."""
+    if channel == "sms":
+        return send_sms(to, sms_body(code, origin_host()))
+    return call(to, twiml=code_twiml(code), spoken=spoken_digits(code))
+
+
+def uses_console() -> bool:
+    """Whether no Twilio credentials are set, so sends go to the log instead."""
+    cfg = current_app.config
+    return not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"])
+
+
+def get_client() -> Client:
+    """The app's one Twilio client, built on first use from config."""
+    client = current_app.extensions.get("twilio_client")
+    if client is None:
+        cfg = current_app.config
+        client = Client(cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"],
+                        http_client=cfg["TWILIO_HTTP_CLIENT"])
+        client.http_client.timeout = cfg["TWILIO_TIMEOUT"]
+        current_app.extensions["twilio_client"] = client
+    return client
+
+
+def outbox() -> deque:
+    """What the console sender would have sent, newest last (development only)."""
+    return current_app.extensions.setdefault("outbox", deque(maxlen=50))
+
+
+def send_sms(to: str, body: str, status_callback: str | None = None) -> Sent:
+    """Text ``body`` to ``to``; raise DeliveryError with advice if Twilio refuses."""
+    if uses_console():
+        return _to_console(to, "sms", text=body)
+    cfg = current_app.config
+    sender = ({"messaging_service_sid": cfg["TWILIO_MESSAGING_SERVICE_SID"]}
+              if cfg["TWILIO_MESSAGING_SERVICE_SID"] else {"from_": cfg["TWILIO_FROM_NUMBER"]})
+    if status_callback:
+        sender["status_callback"] = status_callback
+    with _twilio_errors(to, "sms"):
+        message = get_client().messages.create(to=to, body=body, **sender)
+    return Sent(message.sid)
+
+
+def call(to: str, *, twiml: str | None = None, url: str | None = None,
+         status_callback: str | None = None, spoken: str = "") -> Sent:
+    """Call ``to`` with inline ``twiml`` or TwiML fetched from ``url``; raise DeliveryError."""
+    if uses_console():
+        return _to_console(to, "voice", text=spoken, twiml=twiml or f"(fetched from {url})")
+    extra = {"twiml": twiml} if twiml else {"url": url, "method": "POST"}
+    if status_callback:
+        extra.update(status_callback=status_callback, status_callback_method="POST")
+    with _twilio_errors(to, "voice"):
+        placed = get_client().calls.create(
+            to=to, from_=current_app.config["TWILIO_FROM_NUMBER"], **extra)
+    return Sent(placed.sid)
+
+
+def _to_console(to: str, channel: str, text: str, twiml: str = "") -> Sent:
+    """Log what would have been sent; the one place a code may reach a log, in development."""
+    outbox().append({"to": to, "channel": channel, "text": text, "twiml": twiml})
+    what = "SMS" if channel == "sms" else "CALL"
+    current_app.logger.warning(
+        "NOT SENT (console sender, no Twilio credentials) %s to %s:\n%s%s",
+        what, mask_phone(to), text, f"\nTwiML: {twiml}" if twiml else "")
+    return Sent(None)
+
+
+# Twilio error codes we expect, and what the person can do about each.
+# {other} is the other way to get a code ("a phone call" or "a text message").
+ADVICE = {
+    21211: "Your phone number on file looks wrong to our provider. Please contact the site.",
+    21614: "That number cannot receive text messages. Try {other} instead.",
+    21610: ("This number has opted out of our texts (it replied STOP). Reply START to our "
+            "number to turn texts back on, or try {other} instead."),
+    21408: "We cannot send codes to your country right now. Please contact the site.",
+    21612: "We could not reach your phone. Try {other} instead, or try again later.",
+    20003: "Sending codes is not working on our side. Please contact the site.",
+    20429: "We are sending a lot of codes right now. Try again in {wait} seconds.",
+}
+FALLBACK = "We could not send your code just now. Try again in {wait} seconds, or try {other}."
+RETRY_SECONDS = 60
+
+
+class _twilio_errors:
+    """Turn a Twilio or network failure into a DeliveryError and one log line."""
+
+    def __init__(self, to: str, channel: str):
+        self.to, self.channel = to, channel
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb):
+        if isinstance(error, TwilioRestException):
+            code, status = error.code, error.status
+        elif isinstance(error, requests.RequestException):
+            code, status = None, type(error).__name__
+        else:
+            return False  # no error, or a bug: let it propagate
+        if status == 429:
+            code = code or 20429
+        advice = ADVICE.get(code, FALLBACK)
+        current_app.logger.error("twilio %s failed: error=%s status=%s to=%s",
+                                 self.channel, code, status, mask_phone(self.to))
+        other = "a phone call" if self.channel == "sms" else "a text message"
+        raise DeliveryError(advice.format(other=other, wait=RETRY_SECONDS), code,
+                            RETRY_SECONDS if advice in (ADVICE[20429], FALLBACK) else 0)

@@ -1,0 +1,58 @@
+"""Settings a real deployment must have, and the headers every response carries."""
+from flask import Flask, redirect, request
+
+from config import DEV_SECRET_KEY
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def is_production(app: Flask) -> bool:
+    """Neither ``--debug`` nor tests: real people and real phones."""
+    return not (app.debug or app.testing)
+
+
+def check_config(app: Flask) -> None:
+    """Refuse to start with settings that only make sense on a developer's machine."""
+    cfg = app.config
+    minutes = cfg["CODE_LIFETIME"].total_seconds() / 60
+    if not 0 < minutes <= 10:
+        raise RuntimeError("CODE_LIFETIME must be at most 10 minutes (NIST SP 800-63B).")
+    if not is_production(app):
+        return
+    if cfg["SECRET_KEY"] in (None, "", DEV_SECRET_KEY) or len(cfg["SECRET_KEY"]) < 32:
+        raise RuntimeError("Set SECRET_KEY to a random value of at least 32 characters, e.g. "
+                           "python -c 'import secrets; print(secrets.token_hex(32))'.")
+    if not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"]):
+        raise RuntimeError("Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: the console "
+                           "sender only prints codes and is for development.")
+    if not (cfg["TWILIO_FROM_NUMBER"] or cfg["TWILIO_MESSAGING_SERVICE_SID"]):
+        raise RuntimeError("Set TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID).")
+    # Cookies only over HTTPS, bound to this exact host (__Host- prefix).
+    cfg.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-session",
+               SESSION_COOKIE_PATH="/", SESSION_COOKIE_DOMAIN=None)
+
+
+def init_app(app: Flask) -> None:
+    """Add the HTTPS redirect (production) and the security headers to every response."""
+    production = is_production(app)
+
+    @app.before_request
+    def require_https():
+        """Send plain-HTTP visitors to the HTTPS address."""
+        if production and not request.is_secure:
+            return redirect(request.url.replace("http://", "https://", 1), code=301)
+
+    @app.after_request
+    def security_headers(response):
+        """Headers on every response, errors included."""
+        headers = response.headers
+        headers["Content-Security-Policy"] = CSP
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        if production:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if request.endpoint != "static":
+            headers["Cache-Control"] = "no-store"
+        return response

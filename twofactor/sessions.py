@@ -1,0 +1,114 @@
+"""Who is signing in and who is signed in: the pending step, server-side sessions, safe redirects."""
+from datetime import timedelta
+from functools import cache
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_login import login_user, logout_user
+from sqlalchemy import delete
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db, login_manager
+from .models import LoginSession, PendingLogin, User, utcnow
+
+TOUCH_EVERY = timedelta(minutes=1)  # write last_seen at most this often
+
+
+@cache
+def _dummy_hash() -> str:
+    """A password hash to check against when the username is unknown, so both cases take as long."""
+    return generate_password_hash("not-a-real-password")
+
+
+def password_ok(user: User | None, password: str) -> bool:
+    """Check the password, spending the same time whether or not the user exists."""
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return False
+    return user.check_password(password)
+
+
+def begin_pending(user: User, purpose: str, next_url: str | None) -> PendingLogin:
+    """Start the code step: a fresh session holding only the pending sign-in's opaque id."""
+    now = utcnow()
+    pending = PendingLogin(user_id=user.id, purpose=purpose, next_url=safe_next(next_url),
+                           created_at=now, expires_at=now + current_app.config["PENDING_LIFETIME"])
+    db.session.add(pending)
+    db.session.flush()
+    session.clear()  # nothing from before the password survives (no session fixation)
+    session["pending"] = pending.id
+    return pending
+
+
+def current_pending() -> PendingLogin | None:
+    """The pending sign-in named by this browser's session, if it is still open."""
+    pending_id = session.get("pending")
+    pending = db.session.get(PendingLogin, pending_id) if isinstance(pending_id, str) else None
+    if pending is None or pending.done or pending.expires_at <= utcnow():
+        return None
+    return pending
+
+
+def start_session(user: User, pending: PendingLogin) -> None:
+    """Log ``user`` in with a new session; only call after the code checked out."""
+    pending.done = True
+    login = LoginSession(user_id=user.id)
+    db.session.add(login)
+    db.session.flush()
+    session.clear()  # a new session at each step: the pending id dies here
+    session["sid"] = login.id
+    session.permanent = True  # the cookie expires with PERMANENT_SESSION_LIFETIME (12 h)
+    login_user(user)
+
+
+def end_session(everywhere: bool = False) -> None:
+    """Sign this browser out for good; with ``everywhere``, every browser of this user."""
+    sid = session.get("sid")
+    row = db.session.get(LoginSession, sid) if isinstance(sid, str) else None
+    if row is not None:
+        query = delete(LoginSession).where(
+            LoginSession.user_id == row.user_id if everywhere else LoginSession.id == row.id)
+        db.session.execute(query)
+    logout_user()
+    session.clear()
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The signed-in user, if this browser's server-side session is alive and not idle too long."""
+    sid = session.get("sid")
+    row = db.session.get(LoginSession, sid) if isinstance(sid, str) else None
+    if row is None or str(row.user_id) != user_id:
+        return None
+    now, cfg = utcnow(), current_app.config
+    if (now - row.last_seen > cfg["SESSION_IDLE_TIMEOUT"]
+            or now - row.created_at > cfg["PERMANENT_SESSION_LIFETIME"]):
+        db.session.delete(row)
+        db.session.commit()
+        return None
+    if now - row.last_seen > TOUCH_EVERY:
+        row.last_seen = now
+        db.session.commit()
+    return db.session.get(User, row.user_id)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send a person who is half-way through signing in to the code page, others to sign in."""
+    if current_pending() is not None:
+        flash("Enter the code we sent you to finish signing in.", "info")
+        return redirect(url_for("twofactor.code"))
+    flash("Please sign in to see that page.", "info")
+    return redirect(url_for("twofactor.login", next=request.full_path.rstrip("?")))
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target):
+        return None  # browsers read "/\evil" and "/\t/evil" as "//evil"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or len(target) > 512:
+        return None
+    return target
