@@ -1,0 +1,100 @@
+"""The factory, its config layers, the production refusals and the CLI commands."""
+import logging
+
+import pytest
+
+from app import create_app
+from conftest import PASSWORD
+from twofactor.extensions import db
+from twofactor.models import AuditEvent, User
+
+LONG_KEY = "k" * 40
+
+
+def production(tmp_path, **config):
+    """A config as a real deployment would have it: not debug, not testing."""
+    return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite'}",
+            "SECRET_KEY": LONG_KEY, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+            "TWILIO_AUTH_TOKEN": "token", "TWILIO_FROM_NUMBER": "+12015550100", **config}
+
+
+def test_production_starts_with_real_settings(tmp_path):
+    assert not create_app(production(tmp_path)).testing
+
+
+@pytest.mark.parametrize("change, setting", [
+    ({"SECRET_KEY": "dev-only-not-secret-change-me"}, "SECRET_KEY"),
+    ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+    ({"TWILIO_ACCOUNT_SID": None}, "TWILIO_ACCOUNT_SID"),
+    ({"TWILIO_AUTH_TOKEN": ""}, "TWILIO_AUTH_TOKEN"),
+    ({"TWILIO_FROM_NUMBER": None}, "TWILIO_FROM_NUMBER"),
+])
+def test_production_refuses_development_settings(tmp_path, change, setting):
+    with pytest.raises(RuntimeError, match=setting):
+        create_app(production(tmp_path, **change))
+
+
+def test_code_lifetime_above_ten_minutes_is_refused(app_config):
+    from datetime import timedelta
+    with pytest.raises(RuntimeError, match="CODE_LIFETIME"):
+        create_app({**app_config, "CODE_LIFETIME": timedelta(minutes=11)})
+
+
+def test_console_sender_logs_what_would_be_sent(app_config, caplog):
+    config = {**app_config, "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None}
+    app = create_app(config)
+    with app.app_context():
+        user = User(username="dora", phone="+12015550155", phone_confirmed=True)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        response = client.post("/login", data={"username": "dora", "password": PASSWORD})
+    assert response.headers["Location"] == "/code"
+    record = next(r for r in caplog.records if "NOT SENT" in r.getMessage())
+    text = record.getMessage()
+    assert "console sender" in text and "SMS to +•••••••••55" in text
+    code = text.split("\n")[1][:6]
+    assert client.post("/code", data={"code": code}).headers["Location"] == "/"
+
+
+def test_csrf_is_enforced_when_enabled(app, twilio):
+    app.config["WTF_CSRF_ENABLED"] = True  # read per request by CSRFProtect
+    client = app.test_client()
+    for path in ("/login", "/signup", "/code", "/code/resend", "/logout"):
+        response = client.post(path, data={"username": "alice", "password": PASSWORD})
+        assert response.status_code in (400, 302), path
+    assert twilio.requests == []
+    page = client.get("/login").data.decode()
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    ok = client.post("/login", data={"username": "alice", "password": PASSWORD,
+                                     "csrf_token": token})
+    assert ok.headers["Location"] == "/code"
+
+
+def test_init_db_command(runner):
+    result = runner.invoke(args=["init-db"])
+    assert "Initialized the database." in result.output
+
+
+def test_create_user_command_makes_a_confirmed_account(app, runner, auth, twilio):
+    result = runner.invoke(args=["create-user", "erin", "--phone", "201-555-0166", "--via",
+                                 "call"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    auth.login(username="erin")
+    assert twilio.requests[-1]["path"].endswith("/Calls.json")
+    assert twilio.requests[-1]["form"]["To"] == "+12015550166"
+    auth.verify()
+    with app.app_context():
+        events = db.session.scalars(db.select(AuditEvent.event)).all()
+    assert events[-1] == "code_accepted"
+
+
+def test_create_user_command_refuses_bad_input(runner):
+    bad_phone = runner.invoke(args=["create-user", "erin", "--phone", "123"],
+                              input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert bad_phone.exit_code != 0 and "not a valid phone number" in bad_phone.output
+    taken = runner.invoke(args=["create-user", "alice", "--phone", "+12015550166"],
+                          input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert taken.exit_code != 0 and "taken" in taken.output
