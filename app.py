@@ -29,7 +29,8 @@ def create_app(test_config=None):
     csrf.init_app(app)
     security.init_app(app)
 
-    from twofactor import commands, sessions, views  # noqa: F401  (sessions registers loaders)
+    # sessions registers loaders; outbox adds /dev/outbox to the blueprint before it is registered
+    from twofactor import commands, outbox, sessions, views  # noqa: F401
     app.register_blueprint(views.bp)
     app.register_blueprint(commands.cli)
 

@@ -10,6 +10,11 @@ document.addEventListener("DOMContentLoaded", () => {
       .then((otp) => { if (otp) { input.value = otp.code; input.form.requestSubmit(); } })
       .catch(() => {});
   }
+  // Show when the code expires in the person's own time zone rather than UTC.
+  document.querySelectorAll("p.sent time[datetime]").forEach((time) => {
+    time.textContent = new Date(time.dateTime)
+      .toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  });
   // Count down to when a new code may be asked for.
   const wait = document.getElementById("resend-wait");
   if (wait) {
@@ -18,6 +23,8 @@ document.addEventListener("DOMContentLoaded", () => {
       wait.textContent = left > 0
         ? `You can ask for a new code in ${left} second${left === 1 ? "" : "s"}.`
         : "You can ask for a new code now.";
+      // Screen readers hear the moment a new code may be asked for, not every second.
+      if (left === 1) wait.setAttribute("aria-live", "polite");
       if (left-- > 0) setTimeout(tick, 1000);
     };
     tick();
