@@ -63,8 +63,8 @@ def test_a_resend_is_refused_during_the_cooldown_then_allowed(page, make_user, p
     sign_in(page, name)
     first = phone_of(number).last_code()
     page.get_by_role("button", name="Send a new code").click()
-    expect(page.get_by_text(re.compile(r"A code was just sent\. You can ask for a new one in "
-                                       r"\d seconds?\."))).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_text(re.compile(
+        r"A code was just sent\. You can ask for a new one in \d seconds?\."))
     assert phone_of(number).last_code() == first  # nothing new reached the phone
     expect(page.get_by_text("You can ask for a new code now.")).to_be_visible()
     page.get_by_role("button", name="Send a new code").click()
@@ -105,7 +105,7 @@ def test_sign_out(page, make_user, phone_of):
     sign_in(page, name)
     enter_code(page, phone_of(number).last_code())
     page.get_by_role("button", name="Sign out", exact=True).click()
-    expect(page.get_by_text("You are signed out.")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
     page.goto("/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_text("Please sign in to see that page.")).to_be_visible()
