@@ -29,8 +29,9 @@ def create_app(test_config=None):
     csrf.init_app(app)
     security.init_app(app)
 
-    # sessions registers loaders; outbox adds /dev/outbox to the blueprint before it is registered
-    from twofactor import commands, outbox, sessions, views  # noqa: F401
+    # sessions registers loaders; outbox, delivery and webhooks add routes to the blueprint
+    # before it is registered
+    from twofactor import commands, delivery, outbox, sessions, views, webhooks  # noqa: F401
     app.register_blueprint(views.bp)
     app.register_blueprint(commands.cli)
 

@@ -29,4 +29,23 @@ document.addEventListener("DOMContentLoaded", () => {
     };
     tick();
   }
+  // Delivery status: ask the server until Twilio reports how the text or call ended.
+  const delivery = document.getElementById("delivery");
+  if (delivery && delivery.dataset.final !== "true") {
+    let polls = 100; // about five minutes, the life of a code
+    const poll = () => {
+      fetch(delivery.dataset.url, { headers: { Accept: "application/json" } })
+        .then((response) => (response.ok ? response.json() : null))
+        .then((state) => {
+          if (!state) return;
+          const words = document.getElementById("delivery-words");
+          words.textContent = state.words;
+          words.classList.toggle("error", state.failed);
+          document.getElementById("delivery-fallback").hidden = !state.failed;
+          if (!state.final && --polls > 0) setTimeout(poll, 3000);
+        })
+        .catch(() => {});
+    };
+    setTimeout(poll, 3000);
+  }
 });

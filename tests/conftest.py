@@ -18,18 +18,22 @@ FROM_NUMBER = "+12015550100"
 @pytest.fixture(scope="session")
 def twilio_server():
     """One fake api.twilio.com for the whole run."""
-    server = FakeTwilio()
+    server = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
     yield server
     server.close()
 
 
 @pytest.fixture
 def twilio(twilio_server):
-    """The fake Twilio server, emptied for this test."""
+    """The fake Twilio server, emptied for this test; every request must match Twilio's spec."""
     twilio_server.requests.clear()
     twilio_server.replies.clear()
     twilio_server.delay = 0.0
-    return twilio_server
+    yield twilio_server
+    # Only the app's requests (made by the twilio client); tests send bad ones on purpose.
+    broken = [r["spec_error"] for r in twilio_server.requests if r["spec_error"]
+              and r["headers"].get("User-Agent", "").startswith("twilio-python/")]
+    assert broken == [], "the app sent a request Twilio's API description refuses"
 
 
 def twilio_config(server: FakeTwilio, **overrides) -> dict:

@@ -3,6 +3,7 @@
 Every request is checked against Twilio's own OpenAPI description
 (../shared/twilio-oai/twilio_api_v2010.json) and recorded for the tests to read back.
 """
+import base64
 import json
 import re
 import secrets
@@ -10,7 +11,8 @@ import threading
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
 
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest
@@ -19,23 +21,60 @@ from twilio.http.http_client import TwilioHttpClient
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "twilio-oai" / "twilio_api_v2010.json"
 TWILIO = "https://api.twilio.com"
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+TWIML_LIMIT = 4000  # characters of inline TwiML Twilio accepts (error 32018 above it)
+
+
+def is_uri(value: str) -> bool:
+    """An absolute http(s) URL, as Twilio needs for callbacks and TwiML URLs."""
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
+
+
+def is_twiml(value: str) -> bool:
+    """Well-formed TwiML: a <Response> document within Twilio's length limit."""
+    try:
+        return len(value) <= TWIML_LIMIT and ElementTree.fromstring(value).tag == "Response"
+    except ElementTree.ParseError:
+        return False
 
 
 @cache
 def openapi() -> OpenAPI:
-    """Twilio's API description, with its phone-number format made strict (E.164)."""
-    formats = {"phone-number": lambda value: bool(E164.fullmatch(value))}
+    """Twilio's API description, with the formats it names but leaves open made strict.
+
+    We only ever call phone numbers, so an "endpoint" (number, SIP or client) must be E.164.
+    """
+    formats = {"phone-number": lambda value: bool(E164.fullmatch(value)),
+               "endpoint": lambda value: bool(E164.fullmatch(value)),
+               "uri": is_uri, "twiml": is_twiml}
     return OpenAPI.from_dict(json.loads(SPEC.read_text()),
                              config=Config(extra_format_validators=formats))
+
+
+def beyond_spec(path: str, form: dict) -> str | None:
+    """Rules in Twilio's docs that the OpenAPI file cannot express; what is broken, or None."""
+    def one_of(*names):
+        return sum(name in form for name in names) == 1
+    if path.endswith("/Messages.json"):
+        if not one_of("From", "MessagingServiceSid"):
+            return "Messages: exactly one of From and MessagingServiceSid (21603/21606)"
+        if "Body" not in form:
+            return "Messages: Body is required for a text (21602)"
+    if path.endswith("/Calls.json") and not one_of("Url", "Twiml"):
+        return "Calls: exactly one of Url and Twiml (21205)"
+    return None
 
 
 class FakeTwilio:
     """Records requests; answers like Twilio, or with a queued error."""
 
-    def __init__(self):
-        self.requests = []  # dicts: method, path, form, headers, spec_error
+    def __init__(self, account_sid: str | None = None, auth_token: str | None = None):
+        # With credentials set, a wrong Basic password is answered 401 / 20003, as Twilio does.
+        self.credentials = (account_sid, auth_token) if auth_token else None
+        self.requests = []  # dicts: method, path, form, headers, spec_error, reply
         self.replies = []  # queued (status, json_body) answers, oldest first
         self.delay = 0.0
+        openapi()  # parse the large spec now, not inside the first request's client timeout
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,19 +101,39 @@ class FakeTwilio:
             spec_error = None
         except Exception as error:  # recorded; tests assert there were none
             spec_error = f"{type(error).__name__}: {error} {getattr(error, '__cause__', '')}"
-        form = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
-        self.requests.append({"method": handler.command, "path": path, "form": form,
-                              "headers": dict(handler.headers), "spec_error": spec_error,
-                              "content_type": content_type})
+        form = {k: v[0] if len(v) == 1 else v
+                for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+        spec_error = spec_error or beyond_spec(path, form)
+        record = {"method": handler.command, "path": path, "form": form,
+                  "headers": dict(handler.headers), "spec_error": spec_error,
+                  "content_type": content_type}
+        self.requests.append(record)
         if self.delay:
             threading.Event().wait(self.delay)
-        status, reply = self.replies.pop(0) if self.replies else self.success(path, form)
-        data = json.dumps(reply).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        if self.replies:
+            status, reply = self.replies.pop(0)
+        elif not self.authenticated(handler.headers.get("Authorization", "")):
+            status, reply = 401, self.error_body(401, 20003, "Authenticate")
+        else:
+            status, reply = self.success(path, form)
+        record["reply"] = reply
+        data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json" if isinstance(reply, dict)
+                                else "text/html")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up first (a timeout test)
+
+    def authenticated(self, header: str) -> bool:
+        """Whether the Basic credentials are the account's, when the fake knows them."""
+        if self.credentials is None:
+            return True
+        expected = base64.b64encode(":".join(self.credentials).encode()).decode()
+        return header == f"Basic {expected}"
 
     @staticmethod
     def success(path, form):
@@ -83,11 +142,17 @@ class FakeTwilio:
         return 201, {"sid": kind + secrets.token_hex(16), "status": "queued",
                      "to": form.get("To"), "from": form.get("From")}
 
-    def fail_next(self, status: int, code: int | None, message: str = "error"):
-        """Answer the next request with Twilio's documented error body."""
-        body = {"code": code, "message": message, "status": status,
+    @staticmethod
+    def error_body(status: int, code: int | None, message: str) -> dict:
+        """Twilio's documented error body."""
+        return {"code": code, "message": message, "status": status,
                 "more_info": f"https://www.twilio.com/docs/errors/{code}"}
-        self.replies.append((status, body))
+
+    def fail_next(self, status: int, code: int | None, message: str = "error",
+                  raw: bytes | None = None):
+        """Answer the next request with Twilio's error body (or ``raw``, e.g. a proxy's page)."""
+        self.replies.append((status, raw if raw is not None else
+                             self.error_body(status, code, message)))
 
     def sent(self, kind: str) -> list[dict]:
         """The form bodies of recorded "Messages" or "Calls" requests."""

@@ -73,6 +73,8 @@ class OneTimeCode(db.Model):
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     call_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     call_token_used: Mapped[bool] = mapped_column(default=False)
+    # The code sealed for the fetched call (see voice.py), wiped once read or dead.
+    call_code_sealed: Mapped[str | None] = mapped_column(String(6))
 
 
 class SendEvent(db.Model):

@@ -1,17 +1,15 @@
-"""Every Twilio call: the SMS text, the spoken TwiML, and the console sender used without Twilio."""
+"""Every Twilio call: the SMS text, the call, Twilio's errors in plain words, the console sender."""
 from collections import deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
 from flask import current_app, request
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.rest import Client
-from twilio.twiml.voice_response import VoiceResponse
 
 from .numbers import mask_phone
-
-READINGS = 3  # the code is read three times so a person can write it down
+from .voice import code_twiml, spoken_digits
 
 
 @dataclass
@@ -31,25 +29,6 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
-def spoken_digits(code: str) -> str:
-    """Turn ``"004217"`` into ``"0, 0, 4, 2, 1, 7"`` so each digit is read on its own."""
-    return ", ".join(code)
-
-
-def code_twiml(code: str) -> str:
-    """TwiML that greets the person, then reads the code slowly, several times."""
-    say = {"language": current_app.config["TWILIO_VOICE_LANGUAGE"]}
-    if current_app.config["TWILIO_VOICE"]:
-        say["voice"] = current_app.config["TWILIO_VOICE"]
-    response = VoiceResponse()
-    response.say("Hello. Here is your sign-in code.", **say)
-    for reading in range(READINGS):
-        response.pause(length=1)
-        response.say(("Again: " if reading else "") + spoken_digits(code) + ".", **say)
-    response.say("Goodbye.", **say)
-    return str(response)
-
-
 def sms_body(code: str, host: str) -> str:
     """The text message: the code first, then the origin-bound line phones autofill from."""
     minutes = int(current_app.config["CODE_LIFETIME"].total_seconds() // 60)
@@ -66,11 +45,18 @@ def origin_host() -> str:
     return request.host.split(":")[0]
 
 
-def send_code(channel: str, to: str, code: str) -> Sent:
-    """Step 2 of the tutorial, send: text the code or call and read it to ``to``."""
+def send_code(channel: str, to: str, code: str, status_callback: str | None = None,
+              call_url: str | None = None) -> Sent:
+    """Step 2 of the tutorial, send: text the code or call and read it to ``to``.
+
+    With ``call_url`` the call fetches its TwiML from the app (voice.py); else it is inline.
+    """
     if channel == "sms":
-        return send_sms(to, sms_body(code, origin_host()))
-    return call(to, twiml=code_twiml(code), spoken=spoken_digits(code))
+        return send_sms(to, sms_body(code, origin_host()), status_callback)
+    if call_url:
+        return call(to, url=call_url, status_callback=status_callback, spoken=spoken_digits(code))
+    return call(to, twiml=code_twiml(code), status_callback=status_callback,
+                spoken=spoken_digits(code))
 
 
 def uses_console() -> bool:
@@ -116,8 +102,9 @@ def call(to: str, *, twiml: str | None = None, url: str | None = None,
     if uses_console():
         return _to_console(to, "voice", text=spoken, twiml=twiml or f"(fetched from {url})")
     extra = {"twiml": twiml} if twiml else {"url": url, "method": "POST"}
-    if status_callback:
-        extra.update(status_callback=status_callback, status_callback_method="POST")
+    if status_callback:  # every step, so the code page can say "ringing", then how it ended
+        extra.update(status_callback=status_callback, status_callback_method="POST",
+                     status_callback_event=["initiated", "ringing", "answered", "completed"])
     with _twilio_errors(to, "voice"):
         placed = get_client().calls.create(
             to=to, from_=current_app.config["TWILIO_FROM_NUMBER"], **extra)
@@ -160,8 +147,11 @@ class _twilio_errors:
         return self
 
     def __exit__(self, kind, error, tb):
-        if isinstance(error, TwilioRestException):
+        # Newer Twilio APIs answer in RFC 9457 form, which the client raises as a different class.
+        if isinstance(error, (TwilioRestException, TwilioServiceException)):
             code, status = error.code, error.status
+            if code == status:  # no Twilio error body (a proxy's page): only the HTTP status
+                code = None
         elif isinstance(error, requests.RequestException):
             code, status = None, type(error).__name__
         else:

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, codes, limits, phone, sessions
+from . import audit, codes, limits, phone, sessions, voice
 from .codes import Check
 from .extensions import db
 from .forms import CodeForm, LoginForm, LogoutForm, ResendForm, SignupForm
@@ -131,13 +131,14 @@ def deliver(pending: PendingLogin, user: User, channel: str) -> bool:
         flash(refused.message, "error")
         return False
     otp, secret = codes.issue_code(pending, channel)
+    urls = voice.webhook_urls(otp, secret)  # status callback and call URL; none without PUBLIC_URL
     event = limits.record_send(user, ip)
     db.session.commit()  # count the send before the slow Twilio call, and release the lock
     try:
-        sent = phone.send_code(channel, user.phone, secret)
+        sent = phone.send_code(channel, user.phone, secret, **urls)
     except phone.DeliveryError as error:
         # Twilio's failure must not leave a live code or spend the person's send budget.
-        otp.voided = True
+        otp.voided, otp.call_code_sealed = True, None
         db.session.delete(event)
         audit.record("send_failed", user, f"{channel} twilio_error={error.twilio_code}")
         db.session.commit()
@@ -198,7 +199,7 @@ def render_code_page(pending: PendingLogin, user: User, form: CodeForm):
                                .order_by(OneTimeCode.created_at.desc()))
     now = utcnow()
     wait = 0
-    if latest is not None:
+    if latest is not None and not latest.voided:  # a failed send does not hold back the next
         wait = max(0, int((latest.created_at + current_app.config["SEND_COOLDOWN"] - now)
                           .total_seconds() + 0.999))
     return render_template("code.html", form=form, resend=ResendForm(), code=latest,
