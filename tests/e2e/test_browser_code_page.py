@@ -65,7 +65,7 @@ def test_the_countdown_ticks_with_javascript(page, make_user):
     name, _ = make_user()
     sign_in(page, name)
     wait = page.locator("#resend-wait")
-    expect(wait).to_have_text(re.compile(rf"You can ask for a new code in [{COOLDOWN - 1}{COOLDOWN}] seconds\."))
+    expect(wait).to_have_text(re.compile(rf"You can ask for a new code in [1-{COOLDOWN}] seconds?\."))
     expect(wait).to_have_text("You can ask for a new code in 1 second.")
     expect(wait).to_have_text("You can ask for a new code now.")
     expect(wait).to_have_attribute("aria-live", "polite")
