@@ -15,9 +15,10 @@ CHANNELS = [SelectChoice("sms", "Text message"), SelectChoice("voice", "Phone ca
 class SignupForm(FlaskForm):
     """Step 1 of the tutorial, collect: who the person is and where their phone is."""
 
+    # \Z, not $: "$" also matches before a final newline, letting "alice\n" pose as alice
     username = StringField("Username", validators=[
         InputRequired(), Length(min=3, max=64),
-        Regexp(r"^[A-Za-z0-9_.-]+$", message="Use letters, digits, dots, dashes or underscores.")])
+        Regexp(r"^[A-Za-z0-9_.-]+\Z", message="Use letters, digits, dots, dashes or underscores.")])
     password = PasswordField("Password", validators=[
         InputRequired(), Length(min=8, max=128, message="Use 8 to 128 characters.")])
     confirm = PasswordField("Password again", validators=[

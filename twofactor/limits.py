@@ -28,7 +28,7 @@ def lock_account(user_id: int) -> None:
 def wait_words(seconds: int) -> str:
     """``95`` becomes "2 minutes": how long to wait, rounded up, in words."""
     for unit, size in (("hour", 3600), ("minute", 60)):
-        if seconds > size:
+        if seconds >= size:
             n = -(-seconds // size)
             return f"{n} {unit}{'s' if n > 1 else ''}"
     return f"{max(seconds, 1)} second{'s' if seconds != 1 else ''}"

@@ -81,7 +81,12 @@ def code():
     user = db.session.get(User, pending.user_id)
     form = CodeForm()
     if form.validate_on_submit():
-        problem = compare(pending, user, form.code.digits)
+        try:
+            problem = compare(pending, user, form.code.digits)
+        except limits.Refused as refused:  # the account's budget is spent: say until when
+            form.code.errors.append(refused.message)
+            return (render_code_page(pending, user, form), 429,
+                    {"Retry-After": str(refused.retry_after)})
         if problem is None:
             flash("Your phone number is confirmed. Welcome!" if pending.purpose == "signup"
                   else "You are signed in.", "success")
@@ -151,14 +156,17 @@ def deliver(pending: PendingLogin, user: User, channel: str) -> bool:
 
 
 def compare(pending: PendingLogin, user: User, digits: str) -> str | None:
-    """Step 3 of the tutorial: check the code; None on success, else what to tell the person."""
+    """Step 3 of the tutorial: check the code; None on success, else what to tell the person.
+
+    Raises limits.Refused, without looking at the code, once the account's budget is spent.
+    """
     limits.lock_account(user.id)
     try:
         limits.check_budget(user.id)
     except limits.Refused as refused:
         audit.record("limit_hit", user, refused.limit)
         db.session.commit()
-        return refused.message
+        raise
     result, otp = codes.check_code(pending, digits)
     if result is Check.OK:
         if pending.purpose == "signup":

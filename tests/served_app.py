@@ -1,0 +1,21 @@
+"""A test-only WSGI entry for gunicorn: the app with settings from the environment.
+
+tests/test_concurrency.py starts ``gunicorn served_app:app`` with SERVED_DATABASE_URL and
+SERVED_TWILIO_URL (the fake Twilio server living in the test process) set.
+"""
+import os
+
+from app import create_app
+from conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+from fake_twilio import LocalHttpClient
+
+app = create_app({
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": False,
+    "SECRET_KEY": os.environ["SERVED_SECRET_KEY"],
+    "SQLALCHEMY_DATABASE_URI": os.environ["SERVED_DATABASE_URL"],
+    "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+    "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+    "TWILIO_FROM_NUMBER": FROM_NUMBER,
+    "TWILIO_HTTP_CLIENT": LocalHttpClient(os.environ["SERVED_TWILIO_URL"], timeout=5),
+})

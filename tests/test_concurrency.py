@@ -1,0 +1,193 @@
+"""Limits hold across processes: the app served by gunicorn (2 workers) hit by many clients at once.
+
+Each test prints its figures (run with ``-s`` to see them); the assertions are the policy.
+"""
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from app import create_app
+from conftest import PASSWORD, code_in
+from twofactor.extensions import db
+from twofactor.models import FailedGuess, LoginSession, OneTimeCode, SendEvent, User
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 30  # seconds any one request may take before the test fails
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody is listening on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, twilio_server):
+    """gunicorn with 2 worker processes serving the app on 127.0.0.1; yields (url, test app)."""
+    tmp = tmp_path_factory.mktemp("served")
+    env = {**{k: v for k, v in os.environ.items() if k != "TRUSTED_PROXIES"},
+           "SERVED_DATABASE_URL": f"sqlite:///{tmp / 'served.sqlite'}",
+           "SERVED_SECRET_KEY": "served-secret-key-0123456789abcdef0123",
+           "SERVED_TWILIO_URL": f"http://127.0.0.1:{twilio_server.port}"}
+    # The test process shares the database file: it seeds accounts and reads counters.
+    local = create_app({"TESTING": True, "SECRET_KEY": env["SERVED_SECRET_KEY"],
+                        "SQLALCHEMY_DATABASE_URI": env["SERVED_DATABASE_URL"]})
+    with local.app_context():
+        for n in range(20):
+            user = User(username=f"user{n}", phone=f"+1201555{1000 + n * 37:04d}",
+                        phone_confirmed=True)
+            user.set_password(PASSWORD)
+            db.session.add(user)
+        db.session.commit()
+    port, log_path = free_port(), tmp / "gunicorn.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4",
+             "--bind", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "5",
+             "--no-control-socket", "--pythonpath", f"{ROOT},{ROOT / 'tests'}",
+             "served_app:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, server, log_path)
+        yield url, local
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+        with local.app_context():
+            db.engine.dispose()
+    assert "Traceback" not in log_path.read_text()  # no worker crashed or answered 500
+
+
+def wait_until_up(url: str, server: subprocess.Popen, log_path: Path) -> None:
+    """Poll until gunicorn answers, failing after 30 s or if it exits."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:  # the master accepts at once; the answer waits for a worker to finish booting
+            requests.get(url + "/login", timeout=5)
+            return
+        except (requests.ConnectionError, requests.Timeout):
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail("gunicorn did not start:\n" + log_path.read_text())
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def fresh(served, twilio):
+    """The served app with no sends or failed guesses counted yet."""
+    url, local = served
+    with local.app_context():
+        for model in (SendEvent, FailedGuess):
+            db.session.execute(db.delete(model))
+        db.session.commit()
+    return url, local
+
+
+def at_once(count: int, request) -> tuple[list, float]:
+    """Run ``request(i)`` from ``count`` threads released together; (responses, seconds)."""
+    start = threading.Barrier(count)
+
+    def run(i):
+        start.wait(timeout=TIMEOUT)
+        began = time.monotonic()
+        response = request(i)
+        response.elapsed_s = time.monotonic() - began
+        return response
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(count) as pool:
+        responses = list(pool.map(run, range(count), timeout=TIMEOUT * 3))
+    return responses, time.monotonic() - began
+
+
+def report(name: str, responses: list, seconds: float, **figures) -> None:
+    """Print what was measured, for the closing note."""
+    latencies = [r.elapsed_s for r in responses]
+    statuses = {s: [r.status_code for r in responses].count(s)
+                for s in sorted({r.status_code for r in responses})}
+    print(f"\n[{name}] {len(responses)} requests in {seconds:.2f}s, statuses {statuses}, "
+          f"median {statistics.median(latencies) * 1000:.0f} ms, "
+          f"max {max(latencies) * 1000:.0f} ms, {figures}")
+
+
+def sign_in(url: str, username: str) -> str:
+    """Pass the password step; the pending session's cookie."""
+    response = requests.post(url + "/login", data={"username": username, "password": PASSWORD},
+                             allow_redirects=False, timeout=TIMEOUT)
+    assert response.headers["Location"] == "/code"
+    return response.cookies["session"]
+
+
+def test_50_wrong_codes_at_once_are_charged_at_most_3_and_never_500(fresh, twilio):
+    url, local = fresh
+    cookie = sign_in(url, "user1")
+    wrong = f"{(int(code_in(twilio.requests[-1])) + 1) % 10**6:06d}"
+    responses, seconds = at_once(50, lambda i: requests.post(
+        url + "/code", data={"code": wrong}, cookies={"session": cookie},
+        allow_redirects=False, timeout=TIMEOUT))
+    with local.app_context():
+        charged = db.session.scalar(db.select(db.func.count()).select_from(FailedGuess))
+        attempts = db.session.scalar(db.select(OneTimeCode.failed_attempts))
+    report("50 wrong codes", responses, seconds, charged=charged, code_attempts=attempts)
+    assert [r.status_code for r in responses if r.status_code >= 500] == []
+    assert all(r.status_code == 200 for r in responses)
+    assert charged <= 3 and attempts <= 3
+    told_wrong = sum(b"That code is not right" in r.content for r in responses)
+    assert told_wrong == charged  # every charged guess was answered as one, and no other
+
+
+def test_right_code_from_10_clients_at_once_signs_in_exactly_one(fresh, twilio):
+    url, local = fresh
+    cookie = sign_in(url, "user2")
+    code = code_in(twilio.requests[-1])
+    responses, seconds = at_once(10, lambda i: requests.post(
+        url + "/code", data={"code": code}, cookies={"session": cookie},
+        allow_redirects=False, timeout=TIMEOUT))
+    signed_in = [r for r in responses if r.headers.get("Location") == "/"]
+    with local.app_context():
+        sessions = db.session.scalar(db.select(db.func.count()).select_from(LoginSession))
+    report("right code x10", responses, seconds, signed_in=len(signed_in), sessions=sessions)
+    assert len(signed_in) == 1 and sessions == 1
+    for loser in (r for r in responses if r is not signed_in[0]):
+        # refused: told the code is used up, or (once the winner closed the pending
+        # sign-in) sent back to sign in; never given a signed-in session
+        assert (loser.status_code == 200 and b"used up" in loser.content
+                or loser.headers.get("Location") == "/login")
+    home = requests.get(url + "/", cookies={"session": signed_in[0].cookies["session"]},
+                        allow_redirects=False, timeout=TIMEOUT)
+    assert home.status_code == 200 and b"Welcome, user2" in home.content
+
+
+def test_30_sign_ins_at_once_send_at_most_one_code(fresh, twilio):
+    url, _ = fresh
+    responses, seconds = at_once(30, lambda i: requests.post(
+        url + "/login", data={"username": "user3", "password": PASSWORD},
+        allow_redirects=False, timeout=TIMEOUT))
+    report("30 sign-ins", responses, seconds, codes_sent=len(twilio.requests))
+    assert all(r.status_code == 302 for r in responses)
+    assert len(twilio.requests) == 1
+
+
+def test_spoofed_forwarded_for_does_not_escape_the_per_ip_limit(fresh, twilio):
+    url, _ = fresh
+    responses = []
+    for n in range(4, 16):  # 12 accounts, so no per-account limit gets in the way
+        responses.append(requests.post(
+            url + "/login", data={"username": f"user{n}", "password": PASSWORD},
+            headers={"X-Forwarded-For": f"203.0.113.{n}"}, timeout=TIMEOUT))
+    assert len(twilio.requests) == 10
+    assert all(b"Many codes were asked for from your network" in r.content
+               for r in responses[10:])
