@@ -28,6 +28,7 @@ def test_production_starts_with_real_settings(tmp_path):
     ({"TWILIO_ACCOUNT_SID": None}, "TWILIO_ACCOUNT_SID"),
     ({"TWILIO_AUTH_TOKEN": ""}, "TWILIO_AUTH_TOKEN"),
     ({"TWILIO_FROM_NUMBER": None}, "TWILIO_FROM_NUMBER"),
+    ({"PUBLIC_URL": "http://2fa.example.com"}, "PUBLIC_URL"),
 ])
 def test_production_refuses_development_settings(tmp_path, change, setting):
     with pytest.raises(RuntimeError, match=setting):

@@ -1,17 +1,24 @@
 """Every request the app can make to Twilio matches Twilio's own API description."""
 import base64
+import hashlib
 
 import pytest
 import requests
 from lxml import etree
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
-from fake_twilio import SPEC, TWIML_LIMIT
+from fake_twilio import SPEC, SPEC_DIR, SPEC_SHA256, TWIML_LIMIT
 from twilio_callbacks import PUBLIC_URL
 from twofactor import phone, voice
 
 MESSAGING_SERVICE = "MG" + "fedcba9876543210" * 2
 BASIC = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+
+
+@pytest.mark.parametrize("name", sorted(SPEC_SHA256))
+def test_the_reference_files_are_twilios_unchanged(name):
+    """../shared/twilio-oai/ or its copy in tests/: either way, the very files Twilio published."""
+    assert hashlib.sha256((SPEC_DIR / name).read_bytes()).hexdigest() == SPEC_SHA256[name]
 
 
 def check_wire_format(request: dict, kind: str, to: str = "+12015550123") -> dict:

@@ -28,6 +28,9 @@ def check_config(app: Flask) -> None:
                            "sender only prints codes and is for development.")
     if not (cfg["TWILIO_FROM_NUMBER"] or cfg["TWILIO_MESSAGING_SERVICE_SID"]):
         raise RuntimeError("Set TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID).")
+    if cfg["PUBLIC_URL"] and not cfg["PUBLIC_URL"].startswith("https://"):
+        # Twilio signs the URL it calls; over plain HTTP the callbacks could be read or changed.
+        raise RuntimeError("PUBLIC_URL must start with https:// (e.g. https://2fa.example.com).")
     # Cookies only over HTTPS, bound to this exact host (__Host- prefix).
     cfg.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-session",
                SESSION_COOKIE_PATH="/", SESSION_COOKIE_DOMAIN=None)

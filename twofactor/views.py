@@ -115,9 +115,10 @@ def logout():
     """Sign out this browser; with "everywhere", every browser signed in to the account."""
     form = LogoutForm()
     if form.validate_on_submit():
+        everywhere = "everywhere" in request.form
         if current_user.is_authenticated:
-            audit.record("logout", current_user, "everywhere" if "everywhere" in request.form else "")
-        sessions.end_session(everywhere="everywhere" in request.form)
+            audit.record("logout", current_user, "everywhere" if everywhere else "")
+        sessions.end_session(everywhere=everywhere)
         db.session.commit()
         flash("You are signed out.", "info")
     return redirect(url_for(".login"))
@@ -196,7 +197,7 @@ def notify_lockout(user: User) -> None:
     """Tell the account holder by SMS that someone with their password is guessing codes."""
     try:
         phone.send_sms(user.phone, "Someone who knows your password is trying to sign in and "
-                       "typed wrong codes. If it was not you, change your password now.")
+                       "typed wrong codes. If it was not you, please contact us.")
     except phone.DeliveryError:
         pass  # already logged by phone; the lockout itself stands either way
 
