@@ -47,6 +47,10 @@ class Config:
     PENDING_LIFETIME = timedelta(minutes=10)  # password-to-code step
     GUESS_BUDGET = 9  # wrong codes per account per rolling 24 h
     GUESS_WINDOW = timedelta(hours=24)
+    # After this many wrong codes in a row, wait GUESS_DELAY, doubling up to GUESS_DELAY_MAX.
+    GUESS_DELAY_AFTER = 5
+    GUESS_DELAY = timedelta(minutes=1)
+    GUESS_DELAY_MAX = timedelta(hours=1)
 
     # Sends: (how many, per how long); SMS and calls count alike.
     SEND_COOLDOWN = timedelta(seconds=30)

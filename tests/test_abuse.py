@@ -47,6 +47,12 @@ def quick_password(app):
         db.session.commit()
 
 
+@pytest.fixture
+def no_delay(app):
+    """Switch off the delay after wrong codes in a row, so a test sees the daily budget alone."""
+    app.config["GUESS_DELAY_AFTER"] = 10**6
+
+
 def attack_for_a_day(client, auth, twilio, clock, guess: bool) -> int:
     """Ask for codes, and guess, whenever allowed for 24 h; how many guesses were called wrong.
 
@@ -70,16 +76,21 @@ def attack_for_a_day(client, auth, twilio, clock, guess: bool) -> int:
     return answered_wrong
 
 
+@pytest.mark.parametrize("delay", [True, False], ids=["with-delay", "budget-alone"])
 def test_attacker_with_the_password_gets_9_guesses_and_few_codes_in_24_hours(
-        app, client, auth, twilio, clock, quick_password):
+        app, client, auth, twilio, clock, quick_password, delay):
     """Row E1, policy A: at most 9 guesses over 10^6 codes per account per day."""
+    if not delay:
+        app.config["GUESS_DELAY_AFTER"] = 10**6
     answered_wrong = attack_for_a_day(client, auth, twilio, clock, guess=True)
     with app.app_context():
         evaluated = db.session.scalar(db.select(db.func.count()).select_from(FailedGuess))
         charged = db.session.scalar(db.select(db.func.sum(OneTimeCode.failed_attempts)))
-    assert answered_wrong == evaluated == charged == 9
+    assert answered_wrong == evaluated == charged
+    # The budget alone stops the attacker at exactly 9; the delay stops them sooner.
+    assert answered_wrong == 9 if not delay else 5 <= answered_wrong <= 9
     assert len(codes_sent(twilio)) <= 10
-    assert len(notices(twilio)) == 1
+    assert len(notices(twilio)) == (answered_wrong == 9)  # one notice, when the budget is spent
     assert client.get("/").status_code == 302  # never got in
 
 
@@ -165,7 +176,8 @@ def spend_budget(auth, clock, guesses: int = 9) -> None:
         auth.verify(wrong(auth.last_code()))
 
 
-def test_spent_budget_refuses_even_the_right_code_and_says_when(client, auth, twilio, clock):
+def test_spent_budget_refuses_even_the_right_code_and_says_when(client, auth, twilio, clock,
+                                                                no_delay):
     spend_budget(auth, clock, guesses=8)
     clock.tick(timedelta(seconds=31))
     auth.resend()
@@ -184,7 +196,8 @@ def test_spent_budget_refuses_even_the_right_code_and_says_when(client, auth, tw
     assert len(codes_sent(twilio)) == sent  # no code sent while locked
 
 
-def test_lockout_sends_one_notice_and_clears_after_24_hours(client, auth, twilio, clock):
+def test_lockout_sends_one_notice_and_clears_after_24_hours(client, auth, twilio, clock,
+                                                           no_delay):
     spend_budget(auth, clock)
     notice = notices(twilio)
     assert len(notice) == 1 and notice[0]["form"]["To"] == "+12015550123"
@@ -228,3 +241,33 @@ def test_sign_up_refuses_costly_or_far_destinations_before_twilio(app, client, t
     assert twilio.requests == []
     with app.app_context():
         assert db.session.scalar(db.select(User).where(User.username == "carol")) is None
+
+
+def test_wrong_codes_in_a_row_bring_a_doubling_delay(client, auth, twilio, clock):
+    """Row E1's progressive delay: after 5 wrong in a row, 1 minute, doubling up to an hour."""
+    spend_budget(auth, clock, guesses=5)
+    right = auth.last_code()
+    refused = auth.verify(right)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+    assert b"wait 1 minute before trying again" in refused.data
+    clock.tick(timedelta(seconds=61))
+    auth.resend()
+    right = auth.last_code()
+    assert b"That code is not right" in auth.verify(wrong(right)).data  # the 6th
+    assert b"wait 2 minutes" in auth.verify(right).data
+    clock.tick(timedelta(minutes=2, seconds=1))
+    assert auth.verify(right).location == "/"  # a right code ends the run
+
+
+def test_a_right_code_resets_the_delay_but_not_the_budget(app, client, auth, twilio, clock):
+    spend_budget(auth, clock, guesses=4)
+    clock.tick(timedelta(seconds=31))
+    auth.resend()
+    assert auth.verify().location == "/"
+    client.post("/logout")
+    clock.tick(timedelta(seconds=31))
+    auth.login()
+    assert b"That code is not right" in auth.verify(wrong(auth.last_code())).data  # 5th
+    assert b"That code is not right" in auth.verify(wrong(auth.last_code())).data  # not delayed
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(FailedGuess)) == 6

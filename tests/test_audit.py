@@ -45,6 +45,7 @@ def test_every_step_is_recorded_with_user_address_and_utc_time(app, twilio, cloc
 
 
 def test_lockout_and_limits_are_recorded(app, auth, clock):
+    app.config["GUESS_DELAY_AFTER"] = 10**6  # the budget alone, not the delay
     spend_budget(auth, clock)
     auth.login()
     clock.tick(timedelta(seconds=1))

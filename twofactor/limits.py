@@ -5,7 +5,7 @@ from flask import current_app
 from sqlalchemy import func, update
 
 from .extensions import db
-from .models import FailedGuess, SendEvent, User, utcnow
+from .models import FailedGuess, OneTimeCode, SendEvent, User, utcnow
 from .numbers import number_prefix
 
 
@@ -89,6 +89,25 @@ def check_budget(user_id: int) -> None:
     if wait := _retry_after(times, cfg["GUESS_BUDGET"], window, now):
         raise Refused("Too many wrong codes were entered for this account. For your safety, "
                       f"phone codes are paused for {wait_words(wait)}.", wait, "budget")
+
+
+def check_delay(user_id: int) -> None:
+    """Raise Refused while the account waits after several wrong codes in a row (NIST 63B)."""
+    cfg, now = current_app.config, utcnow()
+    start = now - cfg["GUESS_WINDOW"]
+    last_right = db.session.scalar(db.select(func.max(OneTimeCode.used_at))
+                                   .where(OneTimeCode.user_id == user_id))
+    if last_right and last_right > start:
+        start = last_right  # a right code ends the run of wrong ones
+    in_a_row = sorted(_times(FailedGuess.user_id, user_id, start, model=FailedGuess))
+    extra = len(in_a_row) - cfg["GUESS_DELAY_AFTER"]
+    if extra < 0:
+        return
+    delay = min(cfg["GUESS_DELAY"] * 2**extra, cfg["GUESS_DELAY_MAX"])
+    wait = int((in_a_row[-1] + delay - now).total_seconds() + 0.999)
+    if wait > 0:
+        raise Refused(f"Several wrong codes were entered in a row. For your safety, wait "
+                      f"{wait_words(wait)} before trying again.", wait, "delay")
 
 
 def record_failed_guess(user_id: int) -> bool:

@@ -159,11 +159,13 @@ def deliver(pending: PendingLogin, user: User, channel: str) -> bool:
 def compare(pending: PendingLogin, user: User, digits: str) -> str | None:
     """Step 3 of the tutorial: check the code; None on success, else what to tell the person.
 
-    Raises limits.Refused, without looking at the code, once the account's budget is spent.
+    Raises limits.Refused, without looking at the code, while the account's budget is
+    spent or it waits out the delay after several wrong codes in a row.
     """
     limits.lock_account(user.id)
     try:
         limits.check_budget(user.id)
+        limits.check_delay(user.id)
     except limits.Refused as refused:
         audit.record("limit_hit", user, refused.limit)
         db.session.commit()
