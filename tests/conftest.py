@@ -60,18 +60,21 @@ def app_config(tmp_path, twilio):
     }
 
 
+def add_user(app, name: str, phone: str, channel: str = "sms") -> None:
+    """A confirmed account with the shared test password."""
+    with app.app_context():
+        user = User(username=name, phone=phone, preferred_channel=channel, phone_confirmed=True)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+
+
 @pytest.fixture
 def app(app_config):
     """An app with two confirmed accounts: alice (texts) and bob (calls)."""
     app = create_app(app_config)
-    with app.app_context():
-        for name, phone, channel in (("alice", "+12015550123", "sms"),
-                                     ("bob", "+12015550177", "voice")):
-            user = User(username=name, phone=phone, preferred_channel=channel,
-                        phone_confirmed=True)
-            user.set_password(PASSWORD)
-            db.session.add(user)
-        db.session.commit()
+    add_user(app, "alice", "+12015550123")
+    add_user(app, "bob", "+12015550177", "voice")
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -4,9 +4,9 @@ import logging
 import pytest
 
 from app import create_app
-from conftest import PASSWORD
+from conftest import PASSWORD, add_user
 from twofactor.extensions import db
-from twofactor.models import AuditEvent, User
+from twofactor.models import AuditEvent
 
 LONG_KEY = "k" * 40
 
@@ -44,11 +44,7 @@ def test_code_lifetime_above_ten_minutes_is_refused(app_config):
 def test_console_sender_logs_what_would_be_sent(app_config, caplog):
     config = {**app_config, "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None}
     app = create_app(config)
-    with app.app_context():
-        user = User(username="dora", phone="+12015550155", phone_confirmed=True)
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
+    add_user(app, "dora", "+12015550155")
     client = app.test_client()
     with caplog.at_level(logging.WARNING):
         response = client.post("/login", data={"username": "dora", "password": PASSWORD})

@@ -2,7 +2,6 @@
 from datetime import timedelta
 
 import pytest
-from flask import session
 
 from conftest import PASSWORD
 

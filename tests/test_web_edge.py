@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import create_app
-from conftest import PASSWORD, AuthActions
+from conftest import PASSWORD, AuthActions, add_user
 from twofactor.extensions import db
 
 LONG_KEY = "production-secret-key-" + "x" * 40
@@ -120,12 +120,7 @@ def test_production_cookies_are_secure_httponly_lax_host_prefixed(production, tw
 
 def test_production_cookie_flags_in_the_whole_flow(production, twilio):
     """Password, code, home and sign-out: every Set-Cookie carries the flags."""
-    with production.app_context():
-        from twofactor.models import User
-        user = User(username="alice", phone="+12015550123", phone_confirmed=True)
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
+    add_user(production, "alice", "+12015550123")
     browser = production.test_client()
     headers = []
 

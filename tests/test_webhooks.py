@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import event
 
 from app import create_app
-from conftest import PASSWORD
+from conftest import PASSWORD, add_user
 from twilio_callbacks import PUBLIC_URL, as_twilio, signature, status, twilio_params
 from twofactor.extensions import db
-from twofactor.models import OneTimeCode, User
+from twofactor.models import OneTimeCode
 
 
 @pytest.fixture
@@ -127,11 +127,7 @@ def test_status_for_an_unknown_sid_changes_nothing(app, client, auth, twilio):
 def test_signature_holds_behind_a_proxy(app_config, twilio):
     """Production behind TLS-terminating proxy: TRUSTED_PROXIES=1 and Twilio's signature."""
     app = create_app({**app_config, "TESTING": False, "TRUSTED_PROXIES": 1})
-    with app.app_context():
-        user = User(username="alice", phone="+12015550123", phone_confirmed=True)
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
+    add_user(app, "alice", "+12015550123")
     client = app.test_client()
     proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "2fa.example.com"}
     client.post("/login", data={"username": "alice", "password": PASSWORD},

@@ -1,7 +1,4 @@
 """Every page: a title, landmarks, no serious accessibility problem, fits a phone; screenshots."""
-import re
-
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
