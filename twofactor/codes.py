@@ -63,6 +63,12 @@ def void_codes(user_id: int, purpose: str) -> None:
         .values(voided=True))
 
 
+def latest_code(pending: PendingLogin) -> OneTimeCode | None:
+    """The newest code sent for this pending sign-in, live or not (for the code page)."""
+    return db.session.scalar(db.select(OneTimeCode).where(OneTimeCode.pending_id == pending.id)
+                             .order_by(OneTimeCode.created_at.desc()))
+
+
 def live_code(pending: PendingLogin) -> OneTimeCode | None:
     """The code that can still be used for this pending sign-in, if any."""
     return db.session.scalar(

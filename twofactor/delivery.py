@@ -1,8 +1,7 @@
 """What the code page says about delivery, from Twilio's status callbacks, and its JSON twin."""
 from flask import abort, current_app, jsonify
 
-from . import sessions
-from .extensions import db
+from . import codes, sessions
 from .models import OneTimeCode
 from .views import bp
 
@@ -62,9 +61,7 @@ def code_status():
     pending = sessions.current_pending()
     if pending is None:
         abort(404)  # tied to the pending sign-in: nothing to see for anyone else
-    otp = db.session.scalar(db.select(OneTimeCode).where(OneTimeCode.pending_id == pending.id)
-                            .order_by(OneTimeCode.created_at.desc()))
-    state = delivery_state(otp)
+    state = delivery_state(codes.latest_code(pending))
     if state is None:
         abort(404)
     return jsonify(state)

@@ -53,10 +53,8 @@ def send_code(channel: str, to: str, code: str, status_callback: str | None = No
     """
     if channel == "sms":
         return send_sms(to, sms_body(code, origin_host()), status_callback)
-    if call_url:
-        return call(to, url=call_url, status_callback=status_callback, spoken=spoken_digits(code))
-    return call(to, twiml=code_twiml(code), status_callback=status_callback,
-                spoken=spoken_digits(code))
+    return call(to, twiml=None if call_url else code_twiml(code), url=call_url,
+                status_callback=status_callback, spoken=spoken_digits(code))
 
 
 def uses_console() -> bool:

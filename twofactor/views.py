@@ -11,7 +11,7 @@ from . import audit, codes, limits, phone, sessions, voice
 from .codes import Check
 from .extensions import db
 from .forms import CodeForm, LoginForm, LogoutForm, ResendForm, SignupForm
-from .models import OneTimeCode, PendingLogin, User, utcnow
+from .models import PendingLogin, User, utcnow
 from .numbers import mask_phone
 
 bp = Blueprint("twofactor", __name__)
@@ -206,8 +206,7 @@ def notify_lockout(user: User) -> None:
 
 def render_code_page(pending: PendingLogin, user: User, form: CodeForm):
     """The code page: where the code went, when it expires, when a new one can be sent."""
-    latest = db.session.scalar(db.select(OneTimeCode).where(OneTimeCode.pending_id == pending.id)
-                               .order_by(OneTimeCode.created_at.desc()))
+    latest = codes.latest_code(pending)
     now = utcnow()
     wait = 0
     if latest is not None and not latest.voided:  # a failed send does not hold back the next
