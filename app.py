@@ -6,7 +6,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from twofactor import security
-from twofactor.extensions import csrf, db, login_manager
+from twofactor.extensions import csrf, db, login_manager, migrate
 
 
 def create_app(test_config=None):
@@ -25,6 +25,9 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     db.init_app(app)
+    # The schema is changed only by ``flask --app app db upgrade`` (migrations/), never by a
+    # worker as it boots: several workers or instances may start at once.
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
@@ -38,8 +41,6 @@ def create_app(test_config=None):
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
-            db.engine.dispose()  # reconnect so the pragmas apply to every connection
-        db.create_all()  # first run needs no extra step
     return app
 
 

@@ -5,6 +5,7 @@ import pytest
 from freezegun import freeze_time
 
 from app import create_app
+from databases import Databases
 from fake_twilio import FakeTwilio, LocalHttpClient
 from twofactor.extensions import db
 from twofactor.models import User
@@ -48,13 +49,27 @@ def twilio_config(server: FakeTwilio, **overrides) -> dict:
     }
 
 
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    """Migrated databases for the run: SQLite files, or PostgreSQL with TEST_DATABASE_URL."""
+    made = Databases(tmp_path_factory.mktemp("databases"))
+    yield made
+    made.drop_all()
+
+
 @pytest.fixture
-def app_config(tmp_path, twilio):
+def database_url(databases):
+    """An empty database at the newest schema, for this test alone."""
+    return databases.fresh()
+
+
+@pytest.fixture
+def app_config(database_url, twilio):
     """Test settings; a test may change them before asking for ``app``."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-0123456789abcdef0123",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         **twilio_config(twilio),
     }

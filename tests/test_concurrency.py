@@ -32,11 +32,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, twilio_server):
+def served(tmp_path_factory, databases, twilio_server):
     """gunicorn with 2 worker processes serving the app on 127.0.0.1; yields (url, test app)."""
     tmp = tmp_path_factory.mktemp("served")
     env = {**{k: v for k, v in os.environ.items() if k != "TRUSTED_PROXIES"},
-           "SERVED_DATABASE_URL": f"sqlite:///{tmp / 'served.sqlite'}",
+           "SERVED_DATABASE_URL": databases.fresh(),
            "SERVED_SECRET_KEY": "served-secret-key-0123456789abcdef0123",
            "SERVED_TWILIO_URL": f"http://127.0.0.1:{twilio_server.port}"}
     # The test process shares the database file: it seeds accounts and reads counters.

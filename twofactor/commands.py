@@ -1,5 +1,6 @@
 """Command-line tools: ``init-db``, ``create-user`` and ``audit``."""
 import click
+import flask_migrate
 from flask import Blueprint, current_app
 
 from .extensions import db
@@ -11,8 +12,8 @@ cli = Blueprint("cli", __name__, cli_group=None)
 
 @cli.cli.command("init-db")
 def init_db():
-    """Create the database tables (the app also does this on its first run)."""
-    db.create_all()
+    """Create the tables or bring them up to date: the same as ``flask db upgrade``."""
+    flask_migrate.upgrade()
     click.echo("Initialized the database.")
 
 

@@ -1,9 +1,13 @@
-"""Database tables: accounts, pending sign-ins, one-time codes, sessions and the audit trail."""
+"""Database tables: accounts, pending sign-ins, one-time codes, sessions and the audit trail.
+
+Every change here ships with a migration (``flask --app app db migrate``, see migrations/).
+Limits count rows by (key, time), so those tables have composite indexes on exactly that.
+"""
 import secrets
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,7 +35,8 @@ class User(UserMixin, db.Model):
     phone_confirmed: Mapped[bool] = mapped_column(default=False)
     # Touched at the start of every send or guess so those run one at a time per account.
     lock_version: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # prune finds
+    # accounts whose phone was never confirmed by their age
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of ``password``."""
@@ -50,15 +55,17 @@ class PendingLogin(db.Model):
     purpose: Mapped[str] = mapped_column(String(8))  # "signup" or "login"
     next_url: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
     done: Mapped[bool] = mapped_column(default=False)
 
 
 class OneTimeCode(db.Model):
     """A sent code, kept only as an HMAC, bound to one pending sign-in and purpose."""
 
+    __table_args__ = (Index("ix_one_time_code_user_id_purpose", "user_id", "purpose"),)
+
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_token)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     pending_id: Mapped[str] = mapped_column(ForeignKey("pending_login.id"), index=True)
     purpose: Mapped[str] = mapped_column(String(8))
     channel: Mapped[str] = mapped_column(String(8))  # "sms" or "voice"
@@ -80,19 +87,25 @@ class OneTimeCode(db.Model):
 class SendEvent(db.Model):
     """One code handed to Twilio, counted by the send limits."""
 
+    __table_args__ = (Index("ix_send_event_user_id_at", "user_id", "at"),
+                      Index("ix_send_event_ip_at", "ip", "at"),
+                      Index("ix_send_event_prefix_at", "prefix", "at"))
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(index=True)
-    ip: Mapped[str] = mapped_column(String(64), index=True)
-    prefix: Mapped[str] = mapped_column(String(20), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int]
+    ip: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # site-wide cap, prune
 
 
 class FailedGuess(db.Model):
     """One wrong code typed after a correct password, counted by the account budget."""
 
+    __table_args__ = (Index("ix_failed_guess_user_id_at", "user_id", "at"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int]
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # prune
 
 
 class LoginSession(db.Model):
@@ -101,16 +114,30 @@ class LoginSession(db.Model):
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_token)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # prune
 
 
 class AuditEvent(db.Model):
     """One step of a sign-in, for the operator; never holds a code, password or token."""
 
+    __table_args__ = (Index("ix_audit_event_user_id_at", "user_id", "at"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    user_id: Mapped[int | None] = mapped_column(index=True)
-    username: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # prune
+    user_id: Mapped[int | None]
+    username: Mapped[str | None] = mapped_column(String(64), index=True)  # `flask audit USER`
     event: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(200), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class OutboxMessage(db.Model):
+    """What the console sender would have sent (development only), shared by every worker."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    username: Mapped[str | None] = mapped_column(String(64))
+    to: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    twiml: Mapped[str] = mapped_column(Text, default="")

@@ -45,13 +45,12 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
+def live_app(databases):
     """The app as ``flask run --debug`` serves it with no Twilio account, minus the reloader."""
-    folder = tmp_path_factory.mktemp("e2e")
     app = create_app({
         "DEBUG": True,  # with the console sender, this turns the /dev/outbox page on
         "SECRET_KEY": "e2e-secret-key-0123456789abcdef0123456789",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'e2e.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": databases.fresh(),
         "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None,
         "SEND_COOLDOWN": timedelta(seconds=COOLDOWN),
         # every test signs in from 127.0.0.1 with a +1 201 555 0xxx number

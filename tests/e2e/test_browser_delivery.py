@@ -16,11 +16,10 @@ from .steps import DESKTOP, PASSWORD, sign_in
 
 
 @pytest.fixture(scope="module")
-def tracked_app(tmp_path_factory, twilio_server):
+def tracked_app(databases, twilio_server):
     """The app with Twilio (the fake) and a PUBLIC_URL, so sends carry status callbacks."""
-    folder = tmp_path_factory.mktemp("delivery")
     app = create_app({"TESTING": True, "SECRET_KEY": "delivery-secret-key-0123456789abcdef",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'e2e.sqlite'}",
+                      "SQLALCHEMY_DATABASE_URI": databases.fresh(),
                       "PUBLIC_URL": PUBLIC_URL, **twilio_config(twilio_server)})
     with app.app_context():
         for name, phone in (("dana", "+12015550301"), ("eve", "+12015550302")):
