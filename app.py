@@ -32,9 +32,10 @@ def create_app(test_config=None):
     csrf.init_app(app)
     security.init_app(app)
 
-    # sessions registers loaders; outbox, delivery and webhooks add routes to the blueprint
+    # sessions registers loaders; outbox, delivery, health and webhooks add routes to the blueprint
     # before it is registered
-    from twofactor import commands, delivery, outbox, sessions, views, webhooks  # noqa: F401
+    from twofactor import (commands, delivery, health, outbox, sessions, views,  # noqa: F401
+                           webhooks)
     app.register_blueprint(views.bp)
     app.register_blueprint(commands.cli)
 

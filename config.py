@@ -59,6 +59,10 @@ class Config:
     SEND_LIMIT_PREFIX = (20, timedelta(hours=1))
     SEND_LIMIT_GLOBAL = (_env_int("SEND_LIMIT_GLOBAL", 1000), timedelta(hours=24))
 
+    # Data kept (``flask --app app prune``)
+    UNCONFIRMED_ACCOUNT_LIFETIME = timedelta(hours=24)  # then the username is free again
+    AUDIT_RETENTION = timedelta(days=_env_int("AUDIT_RETENTION_DAYS", 365))
+
     # Sessions
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # absolute limit

@@ -57,6 +57,15 @@ def databases(tmp_path_factory):
     made.drop_all()
 
 
+@pytest.fixture(autouse=True)
+def close_database_connections():
+    """Close the pooled connections of every app a test made (psycopg warns of unclosed ones)."""
+    yield
+    for engines in list(db._app_engines.values()):  # Flask-SQLAlchemy's engines, per app
+        for engine in engines.values():
+            engine.dispose()
+
+
 @pytest.fixture
 def database_url(databases):
     """An empty database at the newest schema, for this test alone."""

@@ -1,13 +1,23 @@
 """A test-only WSGI entry for gunicorn: the app with settings from the environment.
 
-tests/test_concurrency.py starts ``gunicorn served_app:app`` with SERVED_DATABASE_URL and
-SERVED_TWILIO_URL (the fake Twilio server living in the test process) set.
+tests/test_concurrency.py and tests/test_instances.py start ``gunicorn served_app:app`` with
+SERVED_DATABASE_URL and SERVED_TWILIO_URL (the fake Twilio server living in the test process)
+set, and optionally SERVED_CONFIG: JSON settings, with limits as [count, seconds].
 """
+import json
 import os
+from datetime import timedelta
 
 from app import create_app
 from conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 from fake_twilio import LocalHttpClient
+
+
+def limits_from_json(settings: dict) -> dict:
+    """``{"SEND_LIMIT_IP": [10, 3600]}`` becomes ``{"SEND_LIMIT_IP": (10, timedelta(hours=1))}``."""
+    return {key: (value[0], timedelta(seconds=value[1])) if key.startswith("SEND_LIMIT_")
+            else value for key, value in settings.items()}
+
 
 app = create_app({
     "TESTING": True,
@@ -18,4 +28,5 @@ app = create_app({
     "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
     "TWILIO_FROM_NUMBER": FROM_NUMBER,
     "TWILIO_HTTP_CLIENT": LocalHttpClient(os.environ["SERVED_TWILIO_URL"], timeout=5),
+    **limits_from_json(json.loads(os.environ.get("SERVED_CONFIG", "{}"))),
 })

@@ -2,45 +2,29 @@
 
 Each test prints its figures (run with ``-s`` to see them); the assertions are the policy.
 """
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
 from app import create_app
 from conftest import PASSWORD, code_in
+from gunicorn_server import SECRET_KEY, gunicorn, served_env
 from twofactor.extensions import db
 from twofactor.models import FailedGuess, LoginSession, OneTimeCode, SendEvent, User
 
-ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 30  # seconds any one request may take before the test fails
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 nobody is listening on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, databases, twilio_server):
     """gunicorn with 2 worker processes serving the app on 127.0.0.1; yields (url, test app)."""
-    tmp = tmp_path_factory.mktemp("served")
-    env = {**{k: v for k, v in os.environ.items() if k != "TRUSTED_PROXIES"},
-           "SERVED_DATABASE_URL": databases.fresh(),
-           "SERVED_SECRET_KEY": "served-secret-key-0123456789abcdef0123",
-           "SERVED_TWILIO_URL": f"http://127.0.0.1:{twilio_server.port}"}
-    # The test process shares the database file: it seeds accounts and reads counters.
-    local = create_app({"TESTING": True, "SECRET_KEY": env["SERVED_SECRET_KEY"],
+    env = served_env(databases.fresh(), twilio_server.port)
+    # The test process shares the database: it seeds accounts and reads counters.
+    local = create_app({"TESTING": True, "SECRET_KEY": SECRET_KEY,
                         "SQLALCHEMY_DATABASE_URI": env["SERVED_DATABASE_URL"]})
     with local.app_context():
         for n in range(20):
@@ -49,40 +33,12 @@ def served(tmp_path_factory, databases, twilio_server):
             user.set_password(PASSWORD)
             db.session.add(user)
         db.session.commit()
-    port, log_path = free_port(), tmp / "gunicorn.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4",
-             "--bind", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "5",
-             "--no-control-socket", "--pythonpath", f"{ROOT},{ROOT / 'tests'}",
-             "served_app:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url, server, log_path)
-        yield url, local
+        with gunicorn(env, tmp_path_factory.mktemp("served") / "gunicorn.log") as url:
+            yield url, local
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
         with local.app_context():
             db.engine.dispose()
-    assert "Traceback" not in log_path.read_text()  # no worker crashed or answered 500
-
-
-def wait_until_up(url: str, server: subprocess.Popen, log_path: Path) -> None:
-    """Poll until gunicorn answers, failing after 30 s or if it exits."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:  # the master accepts at once; the answer waits for a worker to finish booting
-            requests.get(url + "/login", timeout=5)
-            return
-        except (requests.ConnectionError, requests.Timeout):
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail("gunicorn did not start:\n" + log_path.read_text())
-            time.sleep(0.1)
 
 
 @pytest.fixture

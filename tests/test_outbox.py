@@ -27,7 +27,8 @@ def test_outbox_shows_the_text_exactly_as_sent_and_the_code_works(dev_client, ap
     code = body[:6]
     assert body == (f"{code} is your sign-in code. It expires in 5 minutes.\n\n"
                     f"@localhost #{code}")
-    assert "Text message to +12015550123" in page
+    assert "Text message to +•••••••••23 (alice)" in page
+    assert "+12015550123" not in page  # numbers are masked, even here
     assert client.post("/code", data={"code": code}).headers["Location"] == "/"
 
 
@@ -35,13 +36,29 @@ def test_outbox_shows_the_words_a_call_speaks_and_its_twiml_newest_first(dev_cli
     sign_in(client, "alice")
     sign_in(client, "bob")
     page = client.get("/dev/outbox").get_data(as_text=True)
-    assert page.index("Phone call to +12015550177") < page.index("Text message to +12015550123")
+    assert page.index("Phone call to +•••••••••77 (bob)") < page.index(
+        "Text message to +•••••••••23 (alice)")
     words = re.findall(r"<li>(.*?)</li>", page)
     assert words[0] == "Hello. Here is your sign-in code."
     digits = re.fullmatch(r"(\d), (\d), (\d), (\d), (\d), (\d)\.", words[1]).groups()
     assert words[2] == "Again: " + words[1]
     assert "&lt;Response&gt;&lt;Say" in page  # the TwiML itself, escaped to be read
     assert client.post("/code", data={"code": "".join(digits)}).headers["Location"] == "/"
+
+
+def test_outbox_shows_when_and_what_every_instance_sent(dev_client, app, client, clock):
+    """Two app instances sharing one database: each outbox shows both instances' sends."""
+    from app import create_app
+    other = create_app(dev_client)
+    clock.move_to("2026-11-21 12:00:05")
+    sign_in(client, "alice")
+    clock.move_to("2026-11-21 12:03:09")
+    sign_in(other.test_client(), "bob")
+    for browser in (client, other.test_client()):
+        page = browser.get("/dev/outbox").get_data(as_text=True)
+        assert page.index("2026-11-21 12:03:09 UTC") < page.index("2026-11-21 12:00:05 UTC")
+        assert "Phone call to +•••••••••77 (bob)" in page
+        assert "Text message to +•••••••••23 (alice)" in page
 
 
 def test_code_page_points_to_the_outbox_in_development(dev_client, app, client):

@@ -1,10 +1,11 @@
-"""Command-line tools: ``init-db``, ``create-user`` and ``audit``."""
+"""Command-line tools: ``init-db``, ``create-user``, ``audit`` and ``prune``."""
 import click
 import flask_migrate
 from flask import Blueprint, current_app
 
 from .extensions import db
 from .models import AuditEvent, User
+from .prune import prune as prune_rows
 from .numbers import parse_phone
 
 cli = Blueprint("cli", __name__, cli_group=None)
@@ -51,3 +52,12 @@ def audit(username, limit):
     for row in reversed(db.session.scalars(query).all()):
         click.echo(f"{row.at:%Y-%m-%dT%H:%M:%SZ} {row.event:<16} {row.username or '-':<16} "
                    f"{row.ip or '-':<15} {row.detail}")
+
+
+@cli.cli.command("prune")
+def prune():
+    """Delete expired sign-ins, sessions, old counters and audit events (safe while serving)."""
+    removed = prune_rows()
+    for kind, count in removed.items():
+        click.echo(f"{count:>8} {kind}")
+    click.echo(f"Removed {sum(removed.values())} rows.")

@@ -29,6 +29,8 @@ class SignupForm(FlaskForm):
 
     def validate_username(self, field):
         """Refuse a name that is already taken."""
+        if field.errors:  # not a valid name (PostgreSQL refuses some characters outright)
+            return
         if db.session.scalar(db.select(User.id).where(User.username == field.data)):
             raise ValidationError("That username is taken. Please choose another.")
 
@@ -45,7 +47,10 @@ class SignupForm(FlaskForm):
 class LoginForm(FlaskForm):
     """The password step, and how the code should come."""
 
-    username = StringField("Username", validators=[InputRequired(), Length(max=64)])
+    # No account name holds a control character, and PostgreSQL refuses NUL in a query.
+    username = StringField("Username", validators=[
+        InputRequired(), Length(max=64),
+        Regexp(r"^[^\x00-\x1f\x7f]*\Z", message="Usernames have no control characters.")])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=128)])
     channel = RadioField("Send my code by", choices=CHANNELS, validate_choice=False)
     submit = SubmitField("Continue")

@@ -1,12 +1,18 @@
-"""The abuse policy: send limits and the account's budget of wrong codes, kept in the database."""
+"""The abuse policy: send limits and the account's budget of wrong codes, kept in the database.
+
+Every decision runs under ``lock``: the rows it counts cannot change until its transaction
+commits, in every worker and every instance, so each limit is exact.
+"""
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, update
+from sqlalchemy import func, text, update
 
 from .extensions import db
 from .models import FailedGuess, OneTimeCode, SendEvent, User, utcnow
 from .numbers import number_prefix
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 class Refused(Exception):
@@ -17,12 +23,23 @@ class Refused(Exception):
         self.message, self.retry_after, self.limit = message, retry_after, limit
 
 
-def lock_account(user_id: int) -> None:
-    """Take the account's row lock so its sends and guesses run one at a time."""
-    # An UPDATE locks the row in PostgreSQL and takes the write lock in SQLite, so the
-    # counts read after it cannot change under us (no read-then-write race).
-    db.session.execute(update(User).where(User.id == user_id)
-                       .values(lock_version=User.lock_version + 1))
+def lock(user_id: int, *keys: str) -> None:
+    """Serialise the decisions about this account and these limit keys until the commit."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One transaction-scoped advisory lock per key, always taken in the same order so two
+        # requests never wait on each other in a circle.
+        for key in sorted({f"account:{user_id}", *keys}):
+            db.session.execute(_ADVISORY_LOCK, {"key": key})
+    else:
+        # SQLite has one write lock for the whole file: the first write takes it, and with it
+        # every key at once.
+        db.session.execute(update(User).where(User.id == user_id)
+                           .values(lock_version=User.lock_version + 1))
+
+
+def send_keys(user: User, ip: str) -> tuple[str, ...]:
+    """The limit keys a send to ``user`` from ``ip`` is counted under, for ``lock``."""
+    return f"ip:{ip}", f"prefix:{number_prefix(user.phone)}", "global"
 
 
 def wait_words(seconds: int) -> str:
@@ -34,41 +51,42 @@ def wait_words(seconds: int) -> str:
     return f"{max(seconds, 1)} second{'s' if seconds != 1 else ''}"
 
 
-def _retry_after(times: list[datetime], limit: int, window: timedelta, now: datetime) -> int:
-    """Seconds until fewer than ``limit`` of ``times`` fall in the rolling ``window``."""
-    if len(times) < limit:
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    """Whole seconds from ``now`` to ``moment``, rounded up, at least 1."""
+    return max(1, int((moment - now).total_seconds() + 0.999))
+
+
+def _wait(model, conditions: tuple, limit: int, window: timedelta, now: datetime) -> int:
+    """Seconds until fewer than ``limit`` matching rows fall in the rolling ``window``; 0 if so now.
+
+    Counts in SQL over a (key, at) index; the boundary row is read only when the limit is hit.
+    """
+    in_window = (*conditions, model.at > now - window)
+    count = db.session.scalar(db.select(func.count()).select_from(model).where(*in_window))
+    if count < limit:
         return 0
-    frees_at = sorted(times)[len(times) - limit] + window
-    return max(1, int((frees_at - now).total_seconds() + 0.999))
-
-
-def _times(column, value, since: datetime, model=SendEvent) -> list[datetime]:
-    """When the events matching ``column == value`` happened since ``since``."""
-    query = db.select(model.at).where(model.at > since)
-    if column is not None:
-        query = query.where(column == value)
-    return list(db.session.scalars(query))
+    # The oldest row that keeps the count at the limit is the one whose slot frees first.
+    frees = db.session.scalar(db.select(model.at).where(*in_window).order_by(model.at)
+                              .offset(count - limit).limit(1))
+    return _seconds_until(frees + window, now)
 
 
 def check_send(user: User, ip: str) -> None:
-    """Raise Refused if a code may not be sent to ``user`` now; call under lock_account."""
+    """Raise Refused if a code may not be sent to ``user`` now; call under ``lock``."""
     cfg, now = current_app.config, utcnow()
-    cooldown = cfg["SEND_COOLDOWN"]
-    recent = _times(SendEvent.user_id, user.id, now - cooldown)
-    if wait := _retry_after(recent, 1, cooldown, now):
-        raise Refused(f"A code was just sent. You can ask for a new one in {wait_words(wait)}.",
-                      wait, "cooldown")
-    rules = [(SendEvent.user_id, user.id, n, w, "account",
-              "You have asked for many codes. You can ask for a new one in {}.")
-             for n, w in cfg["SEND_LIMITS_ACCOUNT"]]
-    rules.append((SendEvent.ip, ip, *cfg["SEND_LIMIT_IP"], "ip",
-                  "Many codes were asked for from your network. Try again in {}."))
-    rules.append((SendEvent.prefix, number_prefix(user.phone), *cfg["SEND_LIMIT_PREFIX"],
-                  "prefix", "We are sending few codes to numbers like yours. Try again in {}."))
-    rules.append((None, None, *cfg["SEND_LIMIT_GLOBAL"], "global",
-                  "Sending codes is paused for everyone. Please try again in {}."))
-    for column, value, limit, window, name, message in rules:
-        if wait := _retry_after(_times(column, value, now - window), limit, window, now):
+    rules = [((SendEvent.user_id == user.id,), 1, cfg["SEND_COOLDOWN"], "cooldown",
+              "A code was just sent. You can ask for a new one in {}.")]
+    rules += [((SendEvent.user_id == user.id,), n, window, "account",
+               "You have asked for many codes. You can ask for a new one in {}.")
+              for n, window in cfg["SEND_LIMITS_ACCOUNT"]]
+    rules += [((SendEvent.ip == ip,), *cfg["SEND_LIMIT_IP"], "ip",
+               "Many codes were asked for from your network. Try again in {}."),
+              ((SendEvent.prefix == number_prefix(user.phone),), *cfg["SEND_LIMIT_PREFIX"],
+               "prefix", "We are sending few codes to numbers like yours. Try again in {}."),
+              ((), *cfg["SEND_LIMIT_GLOBAL"], "global",
+               "Sending codes is paused for everyone. Please try again in {}.")]
+    for conditions, limit, window, name, message in rules:
+        if wait := _wait(SendEvent, conditions, limit, window, now):
             if name == "global":
                 current_app.logger.critical("ALERT global daily send cap of %s reached", limit)
             raise Refused(message.format(wait_words(wait)), wait, name)
@@ -82,11 +100,10 @@ def record_send(user: User, ip: str) -> SendEvent:
 
 
 def check_budget(user_id: int) -> None:
-    """Raise Refused if the account has spent its wrong-code budget; call under lock_account."""
-    cfg, now = current_app.config, utcnow()
-    window = cfg["GUESS_WINDOW"]
-    times = _times(FailedGuess.user_id, user_id, now - window, model=FailedGuess)
-    if wait := _retry_after(times, cfg["GUESS_BUDGET"], window, now):
+    """Raise Refused if the account has spent its wrong-code budget; call under ``lock``."""
+    cfg = current_app.config
+    if wait := _wait(FailedGuess, (FailedGuess.user_id == user_id,), cfg["GUESS_BUDGET"],
+                     cfg["GUESS_WINDOW"], utcnow()):
         raise Refused("Too many wrong codes were entered for this account. For your safety, "
                       f"phone codes are paused for {wait_words(wait)}.", wait, "budget")
 
@@ -99,13 +116,15 @@ def check_delay(user_id: int) -> None:
                                    .where(OneTimeCode.user_id == user_id))
     if last_right and last_right > start:
         start = last_right  # a right code ends the run of wrong ones
-    in_a_row = sorted(_times(FailedGuess.user_id, user_id, start, model=FailedGuess))
-    extra = len(in_a_row) - cfg["GUESS_DELAY_AFTER"]
+    in_a_row, last = db.session.execute(
+        db.select(func.count(), func.max(FailedGuess.at))
+        .where(FailedGuess.user_id == user_id, FailedGuess.at > start)).one()
+    extra = in_a_row - cfg["GUESS_DELAY_AFTER"]
     if extra < 0:
         return
     delay = min(cfg["GUESS_DELAY"] * 2**extra, cfg["GUESS_DELAY_MAX"])
-    wait = int((in_a_row[-1] + delay - now).total_seconds() + 0.999)
-    if wait > 0:
+    if last + delay > now:
+        wait = _seconds_until(last + delay, now)
         raise Refused(f"Several wrong codes were entered in a row. For your safety, wait "
                       f"{wait_words(wait)} before trying again.", wait, "delay")
 

@@ -4,7 +4,12 @@ from xml.etree import ElementTree
 from flask import abort, current_app, render_template
 
 from . import phone
+from .extensions import db
+from .models import OutboxMessage
+from .numbers import mask_phone
 from .views import bp
+
+SHOWN = 50  # the newest messages and calls
 
 
 def enabled() -> bool:
@@ -17,8 +22,9 @@ def outbox():
     """List the newest messages and calls first, as the phone would show or say them."""
     if not enabled():
         abort(404)  # never exists with real Twilio, in tests without debug, or in production
-    sent = [dict(item, said=said(item["twiml"])) for item in reversed(phone.outbox())]
-    return render_template("outbox.html", sent=sent)
+    sent = db.session.scalars(db.select(OutboxMessage)
+                              .order_by(OutboxMessage.id.desc()).limit(SHOWN)).all()
+    return render_template("outbox.html", sent=sent, said=said)
 
 
 def said(twiml: str) -> list[str]:
@@ -27,6 +33,9 @@ def said(twiml: str) -> list[str]:
         return [say.text or "" for say in ElementTree.fromstring(twiml).iter("Say")]
     except ElementTree.ParseError:  # TwiML fetched from a URL: only its spoken digits are known
         return []
+
+
+bp.add_app_template_filter(mask_phone)
 
 
 @bp.app_context_processor

@@ -1,5 +1,4 @@
 """Every Twilio call: the SMS text, the call, Twilio's errors in plain words, the console sender."""
-from collections import deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -8,6 +7,8 @@ from flask import current_app, request
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
+from .extensions import db
+from .models import OutboxMessage
 from .numbers import mask_phone
 from .voice import code_twiml, spoken_digits
 
@@ -46,15 +47,15 @@ def origin_host() -> str:
 
 
 def send_code(channel: str, to: str, code: str, status_callback: str | None = None,
-              call_url: str | None = None) -> Sent:
+              call_url: str | None = None, account: str | None = None) -> Sent:
     """Step 2 of the tutorial, send: text the code or call and read it to ``to``.
 
     With ``call_url`` the call fetches its TwiML from the app (voice.py); else it is inline.
     """
     if channel == "sms":
-        return send_sms(to, sms_body(code, origin_host()), status_callback)
+        return send_sms(to, sms_body(code, origin_host()), status_callback, account=account)
     return call(to, twiml=None if call_url else code_twiml(code), url=call_url,
-                status_callback=status_callback, spoken=spoken_digits(code))
+                status_callback=status_callback, spoken=spoken_digits(code), account=account)
 
 
 def uses_console() -> bool:
@@ -75,15 +76,14 @@ def get_client() -> Client:
     return client
 
 
-def outbox() -> deque:
-    """What the console sender would have sent, newest last (development only)."""
-    return current_app.extensions.setdefault("outbox", deque(maxlen=50))
+def send_sms(to: str, body: str, status_callback: str | None = None,
+             account: str | None = None) -> Sent:
+    """Text ``body`` to ``to``; raise DeliveryError with advice if Twilio refuses.
 
-
-def send_sms(to: str, body: str, status_callback: str | None = None) -> Sent:
-    """Text ``body`` to ``to``; raise DeliveryError with advice if Twilio refuses."""
+    ``account`` names the account it is for, shown only by the development outbox.
+    """
     if uses_console():
-        return _to_console(to, "sms", text=body)
+        return _to_console(to, "sms", text=body, account=account)
     cfg = current_app.config
     sender = ({"messaging_service_sid": cfg["TWILIO_MESSAGING_SERVICE_SID"]}
               if cfg["TWILIO_MESSAGING_SERVICE_SID"] else {"from_": cfg["TWILIO_FROM_NUMBER"]})
@@ -95,10 +95,11 @@ def send_sms(to: str, body: str, status_callback: str | None = None) -> Sent:
 
 
 def call(to: str, *, twiml: str | None = None, url: str | None = None,
-         status_callback: str | None = None, spoken: str = "") -> Sent:
+         status_callback: str | None = None, spoken: str = "", account: str | None = None) -> Sent:
     """Call ``to`` with inline ``twiml`` or TwiML fetched from ``url``; raise DeliveryError."""
     if uses_console():
-        return _to_console(to, "voice", text=spoken, twiml=twiml or f"(fetched from {url})")
+        return _to_console(to, "voice", text=spoken, twiml=twiml or f"(fetched from {url})",
+                           account=account)
     extra = {"twiml": twiml} if twiml else {"url": url, "method": "POST"}
     if status_callback:  # every step, so the code page can say "ringing", then how it ended
         extra.update(status_callback=status_callback, status_callback_method="POST",
@@ -109,9 +110,13 @@ def call(to: str, *, twiml: str | None = None, url: str | None = None,
     return Sent(placed.sid)
 
 
-def _to_console(to: str, channel: str, text: str, twiml: str = "") -> Sent:
+def _to_console(to: str, channel: str, text: str, twiml: str = "",
+                account: str | None = None) -> Sent:
     """Log what would have been sent; the one place a code may reach a log, in development."""
-    outbox().append({"to": to, "channel": channel, "text": text, "twiml": twiml})
+    # In the database, so the outbox shows what every worker and instance sent.
+    db.session.add(OutboxMessage(to=to, channel=channel, text=text, twiml=twiml,
+                                 username=account))
+    db.session.commit()
     what = "SMS" if channel == "sms" else "CALL"
     current_app.logger.warning(
         "NOT SENT (console sender, no Twilio credentials) %s to %s:\n%s%s",

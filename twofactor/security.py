@@ -43,7 +43,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def require_https():
         """Send plain-HTTP visitors to the HTTPS address."""
-        if production and not request.is_secure:
+        # Load balancers probe /healthz over plain HTTP inside the private network.
+        if production and not request.is_secure and request.endpoint != "twofactor.healthz":
             return redirect(request.url.replace("http://", "https://", 1), code=301)
 
     @app.after_request

@@ -127,7 +127,7 @@ def logout():
 def deliver(pending: PendingLogin, user: User, channel: str) -> bool:
     """Step 2 of the tutorial: make a code, keep only its hash, send it to the stored number."""
     ip = audit.client_ip()
-    limits.lock_account(user.id)
+    limits.lock(user.id, *limits.send_keys(user, ip))
     try:
         limits.check_budget(user.id)
         limits.check_send(user, ip)
@@ -141,7 +141,7 @@ def deliver(pending: PendingLogin, user: User, channel: str) -> bool:
     event = limits.record_send(user, ip)
     db.session.commit()  # count the send before the slow Twilio call, and release the lock
     try:
-        sent = phone.send_code(channel, user.phone, secret, **urls)
+        sent = phone.send_code(channel, user.phone, secret, account=user.username, **urls)
     except phone.DeliveryError as error:
         # Twilio's failure must not leave a live code or spend the person's send budget.
         otp.voided, otp.call_code_sealed = True, None
@@ -162,7 +162,7 @@ def compare(pending: PendingLogin, user: User, digits: str) -> str | None:
     Raises limits.Refused, without looking at the code, while the account's budget is
     spent or it waits out the delay after several wrong codes in a row.
     """
-    limits.lock_account(user.id)
+    limits.lock(user.id)
     try:
         limits.check_budget(user.id)
         limits.check_delay(user.id)
@@ -199,7 +199,8 @@ def notify_lockout(user: User) -> None:
     """Tell the account holder by SMS that someone with their password is guessing codes."""
     try:
         phone.send_sms(user.phone, "Someone who knows your password is trying to sign in and "
-                       "typed wrong codes. If it was not you, please contact us.")
+                       "typed wrong codes. If it was not you, please contact us.",
+                       account=user.username)
     except phone.DeliveryError:
         pass  # already logged by phone; the lockout itself stands either way
 

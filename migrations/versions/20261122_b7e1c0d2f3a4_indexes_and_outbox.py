@@ -12,6 +12,15 @@ Create Date: 2026-11-22
 import sqlalchemy as sa
 from alembic import op
 
+# A frozen copy of twofactor.extensions.NAMING_CONVENTION: a migration never changes later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "%(table_name)s_%(column_0_name)s_key",
+    "ck": "%(table_name)s_%(constraint_name)s_check",
+    "fk": "%(table_name)s_%(column_0_name)s_fkey",
+    "pk": "%(table_name)s_pkey",
+}
+
 # revision identifiers, used by Alembic.
 revision = 'b7e1c0d2f3a4'
 down_revision = 'a1b2c3d4e5f6'
@@ -21,6 +30,13 @@ depends_on = None
 
 def upgrade():
     """Add the outbox table and swap single-column indexes for (key, time) ones."""
+    if op.get_bind().dialect.name == "sqlite":
+        # create_all left SQLite's UNIQUE constraints unnamed; copying each table through the
+        # naming convention names them as the models do (and as PostgreSQL always did).
+        for table in ("user", "one_time_code"):
+            with op.batch_alter_table(table, recreate="always",
+                                      naming_convention=NAMING_CONVENTION):
+                pass
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),

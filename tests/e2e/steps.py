@@ -18,7 +18,8 @@ class Phone:
     def _latest(self):
         tab = self.context.new_page()
         tab.goto("/dev/outbox")
-        item = tab.locator("article.outbox").filter(has_text=f" to {self.number}").first
+        masked = "+" + "•" * (len(self.number) - 3) + self.number[-2:]  # as the outbox shows it
+        item = tab.locator("article.outbox").filter(has_text=f" to {masked}").first
         heading = item.locator("h2").inner_text()
         text = item.locator("pre.sms, ol.spoken").first.inner_text()
         tab.close()

@@ -1,0 +1,62 @@
+"""Delete what no rule needs any more, in small batches so the app keeps serving meanwhile."""
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, exists, or_
+
+from .extensions import db
+from .models import (AuditEvent, FailedGuess, LoginSession, OneTimeCode, OutboxMessage,
+                     PendingLogin, SendEvent, User, utcnow)
+
+BATCH = 1000  # rows per transaction: each lock is short, whatever the backlog
+KEEP_SIGN_INS = timedelta(days=1)  # finished or expired sign-ins stay a day for the audit's sake
+
+
+def _delete_in_batches(model, *conditions) -> int:
+    """Delete the rows of ``model`` matching ``conditions``, BATCH per commit; return how many."""
+    removed = 0
+    while ids := db.session.scalars(db.select(model.id).where(*conditions).limit(BATCH)).all():
+        db.session.execute(delete(model).where(model.id.in_(ids)))
+        db.session.commit()
+        removed += len(ids)
+    return removed
+
+
+def longest_send_window() -> timedelta:
+    """The longest window any send limit looks back over."""
+    cfg = current_app.config
+    windows = [cfg["SEND_COOLDOWN"], cfg["SEND_LIMIT_IP"][1], cfg["SEND_LIMIT_PREFIX"][1],
+               cfg["SEND_LIMIT_GLOBAL"][1], *(window for _, window in cfg["SEND_LIMITS_ACCOUNT"])]
+    return max(windows)
+
+
+def prune(now: datetime | None = None) -> dict[str, int]:
+    """Remove expired and unneeded rows; return how many of each kind went."""
+    cfg, now = current_app.config, now or utcnow()
+    # Used codes feed the wrong-codes-in-a-row rule for GUESS_WINDOW, so keep them that long.
+    old_sign_in = now - max(KEEP_SIGN_INS, cfg["GUESS_WINDOW"])
+    abandoned = now - cfg["UNCONFIRMED_ACCOUNT_LIFETIME"]
+    unconfirmed = db.select(User.id).where(User.phone_confirmed.is_(False),
+                                           User.created_at < abandoned)
+    removed = {
+        "codes": _delete_in_batches(OneTimeCode, or_(OneTimeCode.created_at < old_sign_in,
+                                                     OneTimeCode.user_id.in_(unconfirmed))),
+        "pending sign-ins": _delete_in_batches(
+            PendingLogin, or_(PendingLogin.expires_at < old_sign_in,
+                              PendingLogin.user_id.in_(unconfirmed)),
+            ~exists().where(OneTimeCode.pending_id == PendingLogin.id)),
+        "sessions": _delete_in_batches(
+            LoginSession, or_(LoginSession.last_seen < now - cfg["SESSION_IDLE_TIMEOUT"],
+                              LoginSession.created_at < now - cfg["PERMANENT_SESSION_LIFETIME"],
+                              LoginSession.user_id.in_(unconfirmed))),
+        # Their usernames become free again; their sends still count for the address limits.
+        "unconfirmed accounts": _delete_in_batches(User, User.id.in_(unconfirmed)),
+        "send events": _delete_in_batches(SendEvent, SendEvent.at < now - longest_send_window()),
+        "failed guesses": _delete_in_batches(FailedGuess,
+                                             FailedGuess.at < now - cfg["GUESS_WINDOW"]),
+        "audit events": _delete_in_batches(AuditEvent,
+                                           AuditEvent.at < now - cfg["AUDIT_RETENTION"]),
+        "outbox messages": _delete_in_batches(OutboxMessage,
+                                              OutboxMessage.at < now - KEEP_SIGN_INS),
+    }
+    return removed
