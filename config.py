@@ -52,12 +52,30 @@ class Config:
     GUESS_DELAY = timedelta(minutes=1)
     GUESS_DELAY_MAX = timedelta(hours=1)
 
-    # Sends: (how many, per how long); SMS and calls count alike.
+    # Sends: (how many, per how long); SMS and calls count alike (README "Abuse policy").
+    # Every account, whatever its number: a new code at most every 30 s (unless the last one
+    # was used), 5 an hour, 10 a day.
     SEND_COOLDOWN = timedelta(seconds=30)
     SEND_LIMITS_ACCOUNT = [(5, timedelta(hours=1)), (10, timedelta(hours=24))]
-    SEND_LIMIT_IP = (10, timedelta(hours=1))
-    SEND_LIMIT_PREFIX = (20, timedelta(hours=1))
+    # Confirmed numbers (sign-in: the password was right): a site-wide safety cap only.
+    SEND_LIMIT_CONFIRMED_GLOBAL = (_env_int("SEND_LIMIT_CONFIRMED_GLOBAL", 20000),
+                                   timedelta(hours=24))
+    # Unconfirmed numbers (sign-up: no password needed) are the pumping and flooding vector.
+    SEND_LIMITS_NETWORK = [(5, timedelta(hours=1)), (20, timedelta(hours=24))]
+    SEND_LIMITS_NUMBER = [(3, timedelta(hours=1)), (5, timedelta(hours=24))]
+    SEND_LIMIT_PREFIX = (10, timedelta(hours=1))
+    SEND_LIMIT_COUNTRY = (200, timedelta(hours=1))
     SEND_LIMIT_GLOBAL = (_env_int("SEND_LIMIT_GLOBAL", 1000), timedelta(hours=24))
+
+    # Sign-up: accounts made and "name taken" answers per client network.
+    SIGNUP_LIMIT_NETWORK = (5, timedelta(hours=1))
+    # Failed passwords: after 5 for one username (or 20 from one network) within an hour, each
+    # further try waits 5 s, doubling up to 15 minutes: at most about 16 per hour per account.
+    PASSWORD_WINDOW = timedelta(hours=1)
+    PASSWORD_DELAY_AFTER = 5
+    PASSWORD_DELAY_AFTER_NETWORK = 20
+    PASSWORD_DELAY = timedelta(seconds=5)
+    PASSWORD_DELAY_MAX = timedelta(minutes=15)
 
     # Data kept (``flask --app app prune``)
     UNCONFIRMED_ACCOUNT_LIFETIME = timedelta(hours=24)  # then the username is free again

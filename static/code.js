@@ -17,7 +17,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   // Count down to when a new code may be asked for.
   const wait = document.getElementById("resend-wait");
-  if (wait) {
+  if (wait && wait.dataset.wait) {
     let left = Number(wait.dataset.wait);
     const tick = () => {
       wait.textContent = left > 0

@@ -8,7 +8,7 @@ from app import create_app
 from databases import Databases
 from fake_twilio import FakeTwilio, LocalHttpClient
 from twofactor.extensions import db
-from twofactor.models import User
+from twofactor.models import LimitEvent, User
 
 PASSWORD = "correct horse battery"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -91,6 +91,22 @@ def add_user(app, name: str, phone: str, channel: str = "sms") -> None:
         user.set_password(PASSWORD)
         db.session.add(user)
         db.session.commit()
+
+
+def counted(app, key_prefix: str) -> int:
+    """How many events the limits counted under keys that start with ``key_prefix``:
+    "send:account:" for sends, "guess:" for wrong codes, "password:account:" for passwords."""
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(LimitEvent)
+                                 .where(LimitEvent.key.startswith(key_prefix)))
+
+
+def sign_up(app, name: str, phone: str, address: str = "127.0.0.1"):
+    """Create an account from ``address`` as a person would, which texts its number a code."""
+    return app.test_client().post(
+        "/signup", data={"username": name, "password": PASSWORD, "confirm": PASSWORD,
+                         "phone": phone, "channel": "sms"},
+        environ_base={"REMOTE_ADDR": address}, follow_redirects=True)
 
 
 @pytest.fixture

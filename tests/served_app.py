@@ -14,9 +14,13 @@ from fake_twilio import LocalHttpClient
 
 
 def limits_from_json(settings: dict) -> dict:
-    """``{"SEND_LIMIT_IP": [10, 3600]}`` becomes ``{"SEND_LIMIT_IP": (10, timedelta(hours=1))}``."""
-    return {key: (value[0], timedelta(seconds=value[1])) if key.startswith("SEND_LIMIT_")
-            else value for key, value in settings.items()}
+    """``{"SEND_LIMIT_PREFIX": [10, 3600]}`` becomes ``(10, timedelta(hours=1))``, and a
+    ``SEND_LIMITS_…`` list of such pairs a list of such tuples."""
+    def pair(value):
+        return value[0], timedelta(seconds=value[1])
+    return {key: [pair(v) for v in value] if key.startswith("SEND_LIMITS_")
+            else pair(value) if key.startswith(("SEND_LIMIT_", "SIGNUP_LIMIT_")) else value
+            for key, value in settings.items()}
 
 
 app = create_app({

@@ -41,10 +41,12 @@ good_name = st.from_regex(r"[A-Za-z0-9_.-]{3,20}", fullmatch=True)
 @pytest.fixture
 def quick_app(app):
     """Accounts whose password checks fast, and limits that stay out of the way."""
+    plenty = (10**6, app.config["GUESS_WINDOW"])
     app.config.update(SEND_COOLDOWN=app.config["SEND_COOLDOWN"] * 0, GUESS_BUDGET=10**6,
-                      SEND_LIMITS_ACCOUNT=[], SEND_LIMIT_IP=(10**6, app.config["GUESS_WINDOW"]),
-                      SEND_LIMIT_PREFIX=(10**6, app.config["GUESS_WINDOW"]),
-                      SEND_LIMIT_GLOBAL=(10**6, app.config["GUESS_WINDOW"]))
+                      SEND_LIMITS_ACCOUNT=[], SEND_LIMITS_NETWORK=[], SEND_LIMITS_NUMBER=[],
+                      SEND_LIMIT_PREFIX=plenty, SEND_LIMIT_COUNTRY=plenty,
+                      SEND_LIMIT_GLOBAL=plenty, SIGNUP_LIMIT_NETWORK=plenty,
+                      PASSWORD_DELAY_AFTER=10**6, PASSWORD_DELAY_AFTER_NETWORK=10**6)
     with app.app_context():
         for user in db.session.scalars(db.select(User)):
             user.password_hash = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")

@@ -17,7 +17,8 @@ import legacy_schema as legacy
 from app import create_app
 from databases import upgrade
 from twofactor.extensions import db
-from twofactor.models import AuditEvent, FailedGuess, LoginSession, OneTimeCode, SendEvent, User
+from twofactor.models import (AuditEvent, LimitEvent, LoginSession, OneTimeCode, PendingLogin,
+                              User, token_hash)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,6 +72,8 @@ def test_a_database_made_by_create_all_is_adopted_with_every_row(databases):
     with sa.orm.Session(engine) as session:
         session.add(legacy.User(id=7, username="olduser", password_hash="pbkdf2:x",
                                 phone="+12015550123", phone_confirmed=True, created_at=at))
+        session.add(legacy.User(id=8, username="OldUser", password_hash="pbkdf2:y",
+                                phone="+12015550124", phone_confirmed=True, created_at=at))
         session.flush()
         session.add(legacy.PendingLogin(id="p1", user_id=7, purpose="login", created_at=at,
                                         expires_at=at))
@@ -94,10 +97,16 @@ def test_a_database_made_by_create_all_is_adopted_with_every_row(databases):
         user = db.session.get(User, 7)
         assert (user.username, user.phone, user.phone_confirmed) == ("olduser", "+12015550123",
                                                                       True)
-        assert db.session.get(OneTimeCode, "c1").pending_id == "p1"
-        assert db.session.get(LoginSession, "s1").user_id == 7
-        for model in (SendEvent, FailedGuess, AuditEvent):
-            assert db.session.scalar(sa.select(model.at)) == at
+        # Names that differ only by case both keep working; the older holds the unique key.
+        assert (user.username_key, db.session.get(User, 8).username_key) == ("olduser", None)
+        # Ids are now the hash of the token the browser holds: the same cookies still work.
+        assert db.session.get(PendingLogin, token_hash("p1")).user_id == 7
+        assert db.session.get(OneTimeCode, "c1").pending_id == token_hash("p1")
+        assert db.session.get(LoginSession, token_hash("s1")).user_id == 7
+        counters = db.session.execute(sa.select(LimitEvent.key, LimitEvent.at)).all()
+        assert sorted(counters) == [("guess:account:7", at), ("send:account:7", at),
+                                    ("send:confirmed", at)]
+        assert db.session.scalar(sa.select(AuditEvent.at)) == at
         db.session.remove()
         db.engine.dispose()
 

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func
 
-from conftest import PASSWORD
+from conftest import PASSWORD, counted
 from twofactor import prune as pruning
 from twofactor.extensions import db
-from twofactor.models import (AuditEvent, FailedGuess, LoginSession, OneTimeCode,
-                              OutboxMessage, PendingLogin, SendEvent, User, utcnow)
+from twofactor.models import (AuditEvent, LimitEvent, LoginSession, OneTimeCode, OutboxMessage,
+                              PendingLogin, User, utcnow)
 
 
 def count(model) -> int:
@@ -24,10 +24,10 @@ def two_days_of_use(app, auth, client, clock):
     auth.login()
     auth.verify()
     auth.verify("000000")  # after success the code is used: nothing counted, nothing sent
-    client.post("/signup", data={"username": "squatter", "password": PASSWORD,
+    app.test_client().post("/signup", data={"username": "squatter", "password": PASSWORD,
                                  "confirm": PASSWORD, "phone": "+12015550166", "channel": "sms"})
     with app.app_context():
-        db.session.add_all([FailedGuess(user_id=1, at=utcnow()),
+        db.session.add_all([LimitEvent(key="guess:account:1", at=utcnow()),
                             AuditEvent(event="old", at=utcnow() - timedelta(days=400)),
                             OutboxMessage(to="+12015550123", channel="sms", text="x",
                                           at=utcnow())])
@@ -40,8 +40,8 @@ def two_days_of_use(app, auth, client, clock):
 def test_prune_removes_what_no_rule_needs_and_keeps_the_rest(two_days_of_use, runner):
     app = two_days_of_use
     with app.app_context():
-        before = {m: count(m) for m in (OneTimeCode, PendingLogin, SendEvent, LoginSession,
-                                        FailedGuess, AuditEvent, OutboxMessage, User)}
+        before = {m: count(m) for m in (OneTimeCode, PendingLogin, LoginSession, AuditEvent,
+                                        OutboxMessage, User)}
     result = runner.invoke(args=["prune"])
     assert result.exit_code == 0, result.output
     assert "       2 codes" in result.output  # alice's used one and the squatter's
@@ -49,14 +49,14 @@ def test_prune_removes_what_no_rule_needs_and_keeps_the_rest(two_days_of_use, ru
     assert "       1 sessions" in result.output
     with app.app_context():
         assert count(OneTimeCode) == before[OneTimeCode] - 2 == 1  # bob's live code stays
-        assert count(PendingLogin) == 1 and count(SendEvent) == 1
-        assert count(LoginSession) == 0 and count(FailedGuess) == 0
+        assert count(PendingLogin) == 1 and count(LoginSession) == 0
         assert count(OutboxMessage) == 0
         assert db.session.scalar(db.select(AuditEvent.event).where(AuditEvent.event == "old")) \
             is None
         assert count(AuditEvent) > 0  # recent audit events are kept
         assert db.session.scalars(db.select(User.username).order_by(User.id)).all() == [
             "alice", "bob"]
+    assert counted(app, "send:account:") == 1 and counted(app, "guess:") == 0  # today's only
     assert "Removed 0 rows." in runner.invoke(args=["prune"]).output  # idempotent
 
 
@@ -74,16 +74,16 @@ def test_prune_keeps_what_the_limits_still_count(app, auth, runner, clock):
         auth.verify("000000" if auth.last_code() != "000000" else "111111")
     clock.tick(timedelta(hours=23))
     runner.invoke(args=["prune"])
+    assert counted(app, "send:account:") == 1 and counted(app, "guess:") == 3  # inside 24 h
     with app.app_context():
-        assert count(SendEvent) == 1 and count(FailedGuess) == 3  # still inside 24 hours
         assert count(OneTimeCode) == 1
 
 
 def test_prune_works_in_small_batches(app, runner, clock, monkeypatch):
     monkeypatch.setattr(pruning, "BATCH", 2)
     with app.app_context():
-        db.session.add_all(SendEvent(user_id=1, ip="192.0.2.1", prefix="+1201555",
-                                     at=utcnow() - timedelta(days=3)) for _ in range(5))
+        db.session.add_all(LimitEvent(key="send:account:1", at=utcnow() - timedelta(days=3))
+                           for _ in range(5))
         db.session.commit()
     statements = []
     with app.app_context():
@@ -92,6 +92,6 @@ def test_prune_works_in_small_batches(app, runner, clock, monkeypatch):
         event.listen(db.engine, "before_cursor_execute", listen)
         result = runner.invoke(args=["prune"])
         event.remove(db.engine, "before_cursor_execute", listen)
-    assert "       5 send events" in result.output
-    deletes = [s for s in statements if s.startswith("DELETE FROM send_event")]
+    assert "       5 limit counters" in result.output
+    deletes = [s for s in statements if s.startswith("DELETE FROM limit_event")]
     assert len(deletes) == 3  # 2 + 2 + 1, each its own short transaction

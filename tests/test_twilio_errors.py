@@ -1,19 +1,23 @@
-"""Every way Twilio can fail has an answer: advice in plain words, nothing live, nothing spent."""
+"""Every way Twilio can fail has an answer in plain words. A refusal from Twilio means nothing
+went out: the code is dead and the send is not counted. An unknown outcome (a timeout, a 5xx, an
+answer we cannot read) may have reached the phone: the send counts and the code stays usable."""
 import json
 import logging
 import socket
+from datetime import timedelta
 
 import pytest
 
 from app import create_app
-from conftest import PASSWORD, AuthActions, code_in
+from conftest import PASSWORD, AuthActions, code_in, counted
 from fake_twilio import LocalHttpClient
 from twofactor.extensions import db
-from twofactor.models import FailedGuess, OneTimeCode, SendEvent, User
+from twofactor.models import OneTimeCode, User
 
 ALICE, ALICE_MASKED = "+12015550123", "+•••••••••23"
 BOB_MASKED = "+•••••••••77"
-TRY_LATER = "We could not send your code just now. Try again in 60 seconds, or try {other}."
+UNKNOWN = ("We could not confirm that your code was sent. It may still arrive in a minute; "
+           "if it does not, ask for a new code, or try {other}.")
 
 # (Twilio's answer, the advice the person reads, the error code in the operator's log)
 SMS_FAILURES = {
@@ -39,10 +43,6 @@ SMS_FAILURES = {
     "429 without a code": ((429, None, "Too Many Requests"),
                            "We are sending a lot of codes right now. Try again in 60 seconds.",
                            "error=20429 status=429"),
-    "500 from Twilio": ((500, 20500, "Internal Server Error"),
-                        TRY_LATER.format(other="a phone call"), "error=20500 status=500"),
-    "503 page from a proxy": ((503, None, "unused", b"<html>Service Unavailable</html>"),
-                              TRY_LATER.format(other="a phone call"), "error=None status=503"),
     "20429 as RFC 9457": ((429, None, "unused", json.dumps(
         {"type": "https://www.twilio.com/docs/errors/20429", "title": "Too Many Requests",
          "status": 429, "code": 20429}).encode()),
@@ -51,23 +51,44 @@ SMS_FAILURES = {
 }
 
 
+UNKNOWN_OUTCOMES = {
+    "500 from Twilio": ((500, 20500, "Internal Server Error"), "error=20500 status=500"),
+    "503 page from a proxy": ((503, None, "unused", b"<html>Service Unavailable</html>"),
+                              "error=None status=503"),
+    "200 that is not JSON": ((200, None, "unused", b"<html>Welcome to the captive portal</html>"),
+                             "status=JSONDecodeError"),
+}
+
+
 def outcome(app, client, response, caplog, twilio, reached: bool) -> str:
-    """Check what every failure must guarantee; return the page the person sees."""
+    """Check what every refusal must guarantee; return the page the person sees."""
     assert response.status_code == 302
     page = client.get(response.headers["Location"])
     assert page.status_code == 200
     assert b"We sent a text message" not in page.data and b"We are calling" not in page.data
     assert b"You can ask for a new code now." in page.data  # no cooldown: nothing was spent
+    assert counted(app, "send:") == 0
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count()).select_from(SendEvent)) == 0
         assert db.session.scalar(db.select(OneTimeCode.voided)) is True
     if reached:  # Twilio saw the code, so make sure it is dead and typing it costs no guess
         failed_code = code_in(twilio.requests[-1])
         refused = client.post("/code", data={"code": failed_code})
         assert b"expired or has been used up" in refused.data
         assert all(failed_code not in record.getMessage() for record in caplog.records)
+    assert counted(app, "guess:") == 0
+    return page.data.decode()
+
+
+def unknown_outcome(app, client, auth, response, twilio, reached: bool) -> str:
+    """Check what an unknown outcome must guarantee; return the page the person sees."""
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    assert counted(app, "send:account:") == 1  # Twilio may have sent it: it counts
+    assert b"You can ask for a new code in" in page.data  # and so the cooldown holds
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count()).select_from(FailedGuess)) == 0
+        assert db.session.scalar(db.select(OneTimeCode.voided)) is False
+    if reached:  # the code may reach the phone, and then it works
+        assert auth.verify(code_in(twilio.requests[-1])).headers["Location"] == "/"
     return page.data.decode()
 
 
@@ -93,17 +114,27 @@ def test_sms_failure(app, client, auth, twilio, caplog, name):
     assert auth.verify().headers["Location"] == "/"
 
 
-@pytest.mark.parametrize("reply, advice, logged", [
-    ((400, 21612, "unreachable"),
-     "We could not reach your phone. Try a text message instead, or try again later.",
-     "error=21612"),
-    ((502, None, "Bad Gateway"), TRY_LATER.format(other="a text message"), "status=502"),
-])
-def test_call_failure_offers_a_text(app, client, auth, twilio, caplog, reply, advice, logged):
-    twilio.fail_next(*reply)
+@pytest.mark.parametrize("name", UNKNOWN_OUTCOMES)
+def test_sms_outcome_unknown(app, client, auth, twilio, caplog, name):
+    reply, logged = UNKNOWN_OUTCOMES[name]
+    twilio.fail_next(*reply[:3], raw=reply[3] if len(reply) > 3 else None)
+    page = unknown_outcome(app, client, auth, auth.login(), twilio, reached=True)
+    assert UNKNOWN.format(other="a phone call") in page
+    one_operator_line(caplog, ALICE_MASKED, logged, "outcome=unknown")
+
+
+def test_call_refused_offers_a_text(app, client, auth, twilio, caplog):
+    twilio.fail_next(400, 21612, "unreachable")
     page = outcome(app, client, auth.login(username="bob"), caplog, twilio, reached=True)
-    assert advice in page
-    one_operator_line(caplog, BOB_MASKED, "twilio voice failed", logged)
+    assert "We could not reach your phone. Try a text message instead, or try again later." in page
+    one_operator_line(caplog, BOB_MASKED, "twilio voice failed", "error=21612")
+
+
+def test_call_outcome_unknown_offers_a_text(app, client, auth, twilio, caplog):
+    twilio.fail_next(502, None, "Bad Gateway")
+    page = unknown_outcome(app, client, auth, auth.login(username="bob"), twilio, reached=False)
+    assert UNKNOWN.format(other="a text message") in page
+    one_operator_line(caplog, BOB_MASKED, "twilio voice failed", "status=502")
 
 
 def test_bad_credentials_20003(app_config, twilio, caplog):
@@ -128,17 +159,29 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_connection_refused(app, client, auth, twilio, caplog):
+def test_connection_refused_counts_as_unknown(app, client, auth, twilio, caplog):
     app.config["TWILIO_HTTP_CLIENT"] = LocalHttpClient(f"http://127.0.0.1:{closed_port()}")
-    page = outcome(app, client, auth.login(), caplog, twilio, reached=False)
-    assert TRY_LATER.format(other="a phone call") in page
+    page = unknown_outcome(app, client, auth, auth.login(), twilio, reached=False)
+    assert UNKNOWN.format(other="a phone call") in page
     assert twilio.requests == []
     one_operator_line(caplog, ALICE_MASKED, "error=None status=ConnectionError")
 
 
-def test_timeout_uses_twilio_timeout(app, client, auth, twilio, caplog):
+def test_timeout_uses_twilio_timeout_and_counts(app, client, auth, twilio, caplog):
     app.config["TWILIO_TIMEOUT"] = 0.3
-    twilio.delay = 1.0  # Twilio is slower than we wait
-    page = outcome(app, client, auth.login(), caplog, twilio, reached=True)
-    assert TRY_LATER.format(other="a phone call") in page
+    twilio.delay = 1.0  # Twilio is slower than we wait, but takes the message all the same
+    page = unknown_outcome(app, client, auth, auth.login(), twilio, reached=True)
+    assert UNKNOWN.format(other="a phone call") in page
     one_operator_line(caplog, ALICE_MASKED, "error=None status=ReadTimeout")
+
+
+def test_a_slow_twilio_cannot_erase_the_send_limits(app, client, auth, twilio, clock):
+    """Sends that time out all count: the 6th in an hour is refused before reaching Twilio."""
+    app.config["TWILIO_TIMEOUT"] = 0.2
+    twilio.delay = 0.5
+    auth.login()
+    for _ in range(6):
+        clock.tick(timedelta(seconds=31))
+        auth.resend()
+    assert len(twilio.requests) == 5
+    assert counted(app, "send:account:") == 5

@@ -21,6 +21,7 @@ class Check(enum.Enum):
     OK = "ok"
     WRONG = "wrong"  # a guess was counted
     DEAD = "dead"  # no live code: expired, used, replaced or out of attempts
+    REPLACED = "replaced"  # an older code of this sign-in, since replaced: not a guess
 
 
 def make_code() -> str:
@@ -55,12 +56,17 @@ def issue_code(pending: PendingLogin, channel: str) -> tuple[OneTimeCode, str]:
 
 
 def void_codes(user_id: int, purpose: str) -> None:
-    """Kill every live code of this user and purpose."""
+    """Kill every live code of this user and purpose, and forget any sealed call code."""
     db.session.execute(
         update(OneTimeCode)
         .where(OneTimeCode.user_id == user_id, OneTimeCode.purpose == purpose,
                OneTimeCode.used_at.is_(None), OneTimeCode.voided.is_(False))
-        .values(voided=True))
+        .values(voided=True, call_code_sealed=None))
+
+
+def void(otp: OneTimeCode) -> None:
+    """Kill one code (its send failed), and forget its sealed call code."""
+    otp.voided, otp.call_code_sealed = True, None
 
 
 def latest_code(pending: PendingLogin) -> OneTimeCode | None:
@@ -84,14 +90,29 @@ def check_code(pending: PendingLogin, digits: str) -> tuple[Check, OneTimeCode |
     otp = live_code(pending)
     if otp is None:
         return Check.DEAD, None
+    max_attempts = current_app.config["CODE_MAX_ATTEMPTS"]
     still_live = (OneTimeCode.id == otp.id, OneTimeCode.used_at.is_(None),
                   OneTimeCode.voided.is_(False), OneTimeCode.expires_at > utcnow(),
-                  OneTimeCode.failed_attempts < current_app.config["CODE_MAX_ATTEMPTS"])
+                  OneTimeCode.failed_attempts < max_attempts)
     if hmac.compare_digest(otp.code_hash, hash_code(otp.id, digits)):
         # Conditional UPDATE: of several requests racing with the right code, one wins.
-        won = db.session.execute(update(OneTimeCode).where(*still_live).values(used_at=utcnow()))
+        won = db.session.execute(update(OneTimeCode).where(*still_live)
+                                 .values(used_at=utcnow(), call_code_sealed=None))
         return (Check.OK if won.rowcount == 1 else Check.DEAD), otp
+    if was_replaced(pending, digits):
+        return Check.REPLACED, otp
     charged = db.session.execute(update(OneTimeCode).where(*still_live).values(
         failed_attempts=OneTimeCode.failed_attempts + 1))
     db.session.refresh(otp)  # failed_attempts as the database now has it
+    if otp.failed_attempts >= max_attempts:
+        otp.call_code_sealed = None  # the code is dead: nothing may read it out any more
     return (Check.WRONG if charged.rowcount == 1 else Check.DEAD), otp
+
+
+def was_replaced(pending: PendingLogin, digits: str) -> bool:
+    """Whether ``digits`` is an older code of this sign-in that a resend replaced."""
+    replaced = db.session.execute(
+        db.select(OneTimeCode.id, OneTimeCode.code_hash)
+        .where(OneTimeCode.pending_id == pending.id, OneTimeCode.voided.is_(True))).all()
+    return any(hmac.compare_digest(code_hash, hash_code(code_id, digits))
+               for code_id, code_hash in replaced)

@@ -1,5 +1,5 @@
 """One form per page; field validators give the message shown next to each field."""
-from flask import current_app
+from flask import current_app, request
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
@@ -12,7 +12,15 @@ from .numbers import parse_phone
 CHANNELS = [SelectChoice("sms", "Text message"), SelectChoice("voice", "Phone call")]
 
 
-class SignupForm(FlaskForm):
+class Form(FlaskForm):
+    """A form of text fields only: a file part sent where text belongs is simply absent."""
+
+    def __init__(self, **kwargs):
+        # Flask-WTF would mix request.files in, and a file is no text (it raised a TypeError).
+        super().__init__(formdata=request.form if self.is_submitted() else None, **kwargs)
+
+
+class SignupForm(Form):
     """Step 1 of the tutorial, collect: who the person is and where their phone is."""
 
     # \Z, not $: "$" also matches before a final newline, letting "alice\n" pose as alice
@@ -27,12 +35,16 @@ class SignupForm(FlaskForm):
     channel = RadioField("Send my codes by", choices=CHANNELS, default="sms")
     submit = SubmitField("Create account")
 
+    TAKEN = "That username is taken. Please choose another."
+    name_taken = False  # the view counts such answers: they tell who has an account
+
     def validate_username(self, field):
-        """Refuse a name that is already taken."""
+        """Refuse a name that is already taken, in any letter case."""
         if field.errors:  # not a valid name (PostgreSQL refuses some characters outright)
             return
-        if db.session.scalar(db.select(User.id).where(User.username == field.data)):
-            raise ValidationError("That username is taken. Please choose another.")
+        if db.session.scalar(db.select(User.id).where(User.username_key == field.data.lower())):
+            self.name_taken = True
+            raise ValidationError(self.TAKEN)
 
     def validate_phone(self, field):
         """Replace what was typed with its E.164 form, or say what is wrong with it."""
@@ -44,7 +56,7 @@ class SignupForm(FlaskForm):
             raise ValidationError(str(error)) from None
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """The password step, and how the code should come."""
 
     # No account name holds a control character, and PostgreSQL refuses NUL in a query.
@@ -56,7 +68,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Continue")
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     """Step 3 of the tutorial, compare: the code the person received."""
 
     code = StringField("Code", validators=[InputRequired(message="Enter the 6-digit code.")])
@@ -69,11 +81,11 @@ class CodeForm(FlaskForm):
             raise ValidationError("The code is 6 digits, like 123456.")
 
 
-class ResendForm(FlaskForm):
+class ResendForm(Form):
     """"Send a new code", "Call me instead", "Text me instead": the button says which channel."""
 
     channel = RadioField(choices=CHANNELS)
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     """Sign out (a POST, so a link on another site cannot sign anyone out)."""

@@ -1,18 +1,23 @@
-"""The abuse policy: send limits and the account's budget of wrong codes, kept in the database.
+"""The abuse policy: every limit counts rows of one table, ``LimitEvent(key, at)``.
 
-Every decision runs under ``lock``: the rows it counts cannot change until its transaction
-commits, in every worker and every instance, so each limit is exact.
+A key names what is counted: ``send:account:7``, ``send:number:+12015550123``,
+``guess:account:7``, ``password:network:192.0.2.1``... A rule says how many rows of a key may
+fall in a rolling window. Every decision runs under ``lock`` on the keys it counts, so the
+count it reads cannot change before its own rows are written and committed, in any worker or
+instance: each limit is exact.
 """
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, text, update
+from sqlalchemy import and_, case, delete, func, text
 
 from .extensions import db
-from .models import FailedGuess, OneTimeCode, SendEvent, User, utcnow
-from .numbers import number_prefix
+from .models import LimitEvent, OneTimeCode, utcnow
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+# Any write takes SQLite's one write lock for the whole file, even one that changes no row.
+_SQLITE_WRITE_LOCK = text("UPDATE limit_event SET key = key WHERE id = 0")  # ids start at 1
 
 
 class Refused(Exception):
@@ -23,23 +28,26 @@ class Refused(Exception):
         self.message, self.retry_after, self.limit = message, retry_after, limit
 
 
-def lock(user_id: int, *keys: str) -> None:
-    """Serialise the decisions about this account and these limit keys until the commit."""
+@dataclass(frozen=True)
+class Rule:
+    """At most ``limit`` rows of ``key`` in any ``window``; ``message`` has a {} for the wait."""
+
+    key: str
+    limit: int
+    window: timedelta
+    name: str
+    message: str
+
+
+def lock(*keys: str) -> None:
+    """Serialise every decision about these keys until this transaction ends."""
     if db.session.get_bind().dialect.name == "postgresql":
-        # One transaction-scoped advisory lock per key, always taken in the same order so two
+        # One transaction-scoped advisory lock per key, always in the same order, so two
         # requests never wait on each other in a circle.
-        for key in sorted({f"account:{user_id}", *keys}):
+        for key in sorted(set(keys)):
             db.session.execute(_ADVISORY_LOCK, {"key": key})
     else:
-        # SQLite has one write lock for the whole file: the first write takes it, and with it
-        # every key at once.
-        db.session.execute(update(User).where(User.id == user_id)
-                           .values(lock_version=User.lock_version + 1))
-
-
-def send_keys(user: User, ip: str) -> tuple[str, ...]:
-    """The limit keys a send to ``user`` from ``ip`` is counted under, for ``lock``."""
-    return f"ip:{ip}", f"prefix:{number_prefix(user.phone)}", "global"
+        db.session.execute(_SQLITE_WRITE_LOCK)
 
 
 def wait_words(seconds: int) -> str:
@@ -56,83 +64,89 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, int((moment - now).total_seconds() + 0.999))
 
 
-def _wait(model, conditions: tuple, limit: int, window: timedelta, now: datetime) -> int:
-    """Seconds until fewer than ``limit`` matching rows fall in the rolling ``window``; 0 if so now.
-
-    Counts in SQL over a (key, at) index; the boundary row is read only when the limit is hit.
-    """
-    in_window = (*conditions, model.at > now - window)
-    count = db.session.scalar(db.select(func.count()).select_from(model).where(*in_window))
-    if count < limit:
-        return 0
-    # The oldest row that keeps the count at the limit is the one whose slot frees first.
-    frees = db.session.scalar(db.select(model.at).where(*in_window).order_by(model.at)
-                              .offset(count - limit).limit(1))
-    return _seconds_until(frees + window, now)
+def _counts(rules: list[Rule], now: datetime) -> list[int]:
+    """How many rows each rule sees in its window, in one statement over the (key, at) index."""
+    columns = [func.sum(case((and_(LimitEvent.key == rule.key,
+                                   LimitEvent.at > now - rule.window), 1), else_=0))
+               for rule in rules]
+    oldest = now - max(rule.window for rule in rules)
+    row = db.session.execute(db.select(*columns).where(
+        LimitEvent.key.in_({rule.key for rule in rules}), LimitEvent.at > oldest)).one()
+    return [int(count or 0) for count in row]
 
 
-def check_send(user: User, ip: str) -> None:
-    """Raise Refused if a code may not be sent to ``user`` now; call under ``lock``."""
-    cfg, now = current_app.config, utcnow()
-    rules = [((SendEvent.user_id == user.id,), 1, cfg["SEND_COOLDOWN"], "cooldown",
-              "A code was just sent. You can ask for a new one in {}.")]
-    rules += [((SendEvent.user_id == user.id,), n, window, "account",
-               "You have asked for many codes. You can ask for a new one in {}.")
-              for n, window in cfg["SEND_LIMITS_ACCOUNT"]]
-    rules += [((SendEvent.ip == ip,), *cfg["SEND_LIMIT_IP"], "ip",
-               "Many codes were asked for from your network. Try again in {}."),
-              ((SendEvent.prefix == number_prefix(user.phone),), *cfg["SEND_LIMIT_PREFIX"],
-               "prefix", "We are sending few codes to numbers like yours. Try again in {}."),
-              ((), *cfg["SEND_LIMIT_GLOBAL"], "global",
-               "Sending codes is paused for everyone. Please try again in {}.")]
-    for conditions, limit, window, name, message in rules:
-        if wait := _wait(SendEvent, conditions, limit, window, now):
-            if name == "global":
-                current_app.logger.critical("ALERT global daily send cap of %s reached", limit)
-            raise Refused(message.format(wait_words(wait)), wait, name)
+def refusal(rules: list[Rule]) -> Refused | None:
+    """The first rule that refuses now, with when it frees; None if every rule allows."""
+    now = utcnow()
+    for rule, count in zip(rules, _counts(rules, now)):
+        if count >= rule.limit:
+            # The oldest row that keeps the count at the limit is the one whose slot frees first.
+            frees = db.session.scalar(
+                db.select(LimitEvent.at)
+                .where(LimitEvent.key == rule.key, LimitEvent.at > now - rule.window)
+                .order_by(LimitEvent.at).offset(count - rule.limit).limit(1))
+            wait = _seconds_until(frees + rule.window, now)
+            return Refused(rule.message.format(wait_words(wait)), wait, rule.name)
+    return None
 
 
-def record_send(user: User, ip: str) -> SendEvent:
-    """Count one send against every limit."""
-    event = SendEvent(user_id=user.id, ip=ip, prefix=number_prefix(user.phone), at=utcnow())
-    db.session.add(event)
-    return event
+def check(rules: list[Rule]) -> None:
+    """Raise the first refusal among ``rules``; call under ``lock`` on their keys."""
+    if (refused := refusal(rules)) is not None:
+        if refused.limit.startswith("global"):
+            current_app.logger.critical("ALERT %s send cap reached", refused.limit)
+        raise refused
 
 
-def check_budget(user_id: int) -> None:
-    """Raise Refused if the account has spent its wrong-code budget; call under ``lock``."""
-    cfg = current_app.config
-    if wait := _wait(FailedGuess, (FailedGuess.user_id == user_id,), cfg["GUESS_BUDGET"],
-                     cfg["GUESS_WINDOW"], utcnow()):
-        raise Refused("Too many wrong codes were entered for this account. For your safety, "
-                      f"phone codes are paused for {wait_words(wait)}.", wait, "budget")
+def record(*keys: str, weight: int = 1) -> list[LimitEvent]:
+    """Count one event (``weight`` of them) under each key; committed with the caller."""
+    now = utcnow()
+    events = [LimitEvent(key=key, at=now) for key in keys for _ in range(weight)]
+    db.session.add_all(events)
+    return events
 
 
-def check_delay(user_id: int) -> None:
-    """Raise Refused while the account waits after several wrong codes in a row (NIST 63B)."""
-    cfg, now = current_app.config, utcnow()
-    start = now - cfg["GUESS_WINDOW"]
-    last_right = db.session.scalar(db.select(func.max(OneTimeCode.used_at))
-                                   .where(OneTimeCode.user_id == user_id))
-    if last_right and last_right > start:
-        start = last_right  # a right code ends the run of wrong ones
-    in_a_row, last = db.session.execute(
-        db.select(func.count(), func.max(FailedGuess.at))
-        .where(FailedGuess.user_id == user_id, FailedGuess.at > start)).one()
-    extra = in_a_row - cfg["GUESS_DELAY_AFTER"]
+def uncount(events: list[LimitEvent]) -> None:
+    """Take back events recorded by ``record`` (a send that definitely did not happen)."""
+    db.session.execute(delete(LimitEvent).where(LimitEvent.id.in_([e.id for e in events])))
+
+
+def forget(*keys: str) -> int:
+    """Delete every event under these keys (an operator's reset); return how many went."""
+    return db.session.execute(delete(LimitEvent).where(LimitEvent.key.in_(keys))).rowcount
+
+
+@dataclass(frozen=True)
+class Delay:
+    """After ``after`` events of ``key`` since ``since``, each further try waits ``first``,
+    doubling up to ``longest``, counted from the latest event (NIST SP 800-63B throttling)."""
+
+    key: str
+    after: int
+    since: datetime
+    first: timedelta
+    longest: timedelta
+    name: str
+    message: str
+
+
+def delay_refusal(rule: Delay) -> Refused | None:
+    """The refusal while ``rule``'s delay runs; None when a try is allowed now."""
+    now = utcnow()
+    count, last = db.session.execute(
+        db.select(func.count(), func.max(LimitEvent.at))
+        .where(LimitEvent.key == rule.key, LimitEvent.at > rule.since)).one()
+    extra = count - rule.after
     if extra < 0:
-        return
-    delay = min(cfg["GUESS_DELAY"] * 2**extra, cfg["GUESS_DELAY_MAX"])
-    if last + delay > now:
-        wait = _seconds_until(last + delay, now)
-        raise Refused(f"Several wrong codes were entered in a row. For your safety, wait "
-                      f"{wait_words(wait)} before trying again.", wait, "delay")
+        return None
+    delay = min(rule.first * 2**extra, rule.longest)
+    if last + delay <= now:
+        return None
+    wait = _seconds_until(last + delay, now)
+    return Refused(rule.message.format(wait_words(wait)), wait, rule.name)
 
 
-def record_failed_guess(user_id: int) -> bool:
-    """Count one wrong code; True when this one spent the last of the budget."""
-    db.session.add(FailedGuess(user_id=user_id, at=utcnow()))
-    cfg = current_app.config
-    spent = db.session.scalar(db.select(func.count()).select_from(FailedGuess).where(
-        FailedGuess.user_id == user_id, FailedGuess.at > utcnow() - cfg["GUESS_WINDOW"]))
-    return spent == cfg["GUESS_BUDGET"]
+def last_right_code(user_id: int) -> datetime | None:
+    """When the account last used a right code: it ends a run of wrong ones."""
+    return db.session.scalar(db.select(func.max(OneTimeCode.used_at))
+                             .where(OneTimeCode.user_id == user_id))

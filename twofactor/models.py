@@ -3,12 +3,13 @@
 Every change here ships with a migration (``flask --app app db migrate``, see migrations/).
 Limits count rows by (key, time), so those tables have composite indexes on exactly that.
 """
+import hashlib
 import secrets
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -24,19 +25,31 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def token_hash(token: str) -> str:
+    """What the database keeps of a token a browser holds: enough to find the row, not to use it."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class User(UserMixin, db.Model):
     """An account: username, password hash and the confirmed phone number."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    # The username in lower case, unique, so "Alice" cannot sign up next to "alice". Empty
+    # (NULL) only for an account that already clashed before the rule existed.
+    username_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     phone: Mapped[str] = mapped_column(String(20))  # E.164
     preferred_channel: Mapped[str] = mapped_column(String(8), default="sms")
     phone_confirmed: Mapped[bool] = mapped_column(default=False)
-    # Touched at the start of every send or guess so those run one at a time per account.
-    lock_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # prune finds
     # accounts whose phone was never confirmed by their age
+
+    @validates("username")
+    def _keep_username_key(self, _key: str, username: str) -> str:
+        """Keep ``username_key`` in step with the name."""
+        self.username_key = username.lower()
+        return username
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of ``password``."""
@@ -48,9 +61,10 @@ class User(UserMixin, db.Model):
 
 
 class PendingLogin(db.Model):
-    """The step between a correct password and a correct code; its id is all the cookie holds."""
+    """The step between a correct password and a correct code; the cookie holds a token whose
+    hash is the id, so a database reader cannot ride a pending sign-in."""
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_token)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # token_hash(token)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     purpose: Mapped[str] = mapped_column(String(8))  # "signup" or "login"
     next_url: Mapped[str | None] = mapped_column(String(512))
@@ -84,34 +98,22 @@ class OneTimeCode(db.Model):
     call_code_sealed: Mapped[str | None] = mapped_column(String(6))
 
 
-class SendEvent(db.Model):
-    """One code handed to Twilio, counted by the send limits."""
+class LimitEvent(db.Model):
+    """One thing a limit counts (a send, a wrong code, a failed password, a sign-up) under a key
+    such as ``send:account:7`` or ``password:network:192.0.2.0``; see limits.py."""
 
-    __table_args__ = (Index("ix_send_event_user_id_at", "user_id", "at"),
-                      Index("ix_send_event_ip_at", "ip", "at"),
-                      Index("ix_send_event_prefix_at", "prefix", "at"))
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int]
-    ip: Mapped[str] = mapped_column(String(64))
-    prefix: Mapped[str] = mapped_column(String(20))
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # site-wide cap, prune
-
-
-class FailedGuess(db.Model):
-    """One wrong code typed after a correct password, counted by the account budget."""
-
-    __table_args__ = (Index("ix_failed_guess_user_id_at", "user_id", "at"),)
+    __table_args__ = (Index("ix_limit_event_key_at", "key", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int]
+    key: Mapped[str] = mapped_column(String(96))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # prune
 
 
 class LoginSession(db.Model):
-    """A signed-in browser; deleting the row signs it out even if its cookie was copied."""
+    """A signed-in browser; deleting the row signs it out even if its cookie was copied. The id is
+    the hash of the token in the cookie."""
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_token)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # token_hash(token)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # prune

@@ -37,3 +37,8 @@ def mask_phone(e164: str) -> str:
 def number_prefix(e164: str) -> str:
     """The number without its last three digits, the unit of the per-prefix send limit."""
     return e164[:-3]
+
+
+def country_of(e164: str) -> str:
+    """The ISO country code of an E.164 number ("US"), the unit of the per-country send limit."""
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or "ZZ"

@@ -21,13 +21,16 @@ class Sent:
 
 
 class DeliveryError(Exception):
-    """Twilio could not take the message or call; ``message`` says what the person can do."""
+    """Twilio did not confirm the message or call; ``message`` says what the person can do.
 
-    def __init__(self, message: str, twilio_code: int | None = None, retry_after: int = 0):
+    ``definite`` is True when Twilio refused it (an error answer), so nothing went out; False
+    when the outcome is unknown (a timeout, a 5xx, an answer we cannot read): Twilio may well
+    have sent it, so it must still count and its code must stay usable.
+    """
+
+    def __init__(self, message: str, twilio_code: int | None, definite: bool):
         super().__init__(message)
-        self.message = message
-        self.twilio_code = twilio_code
-        self.retry_after = retry_after
+        self.message, self.twilio_code, self.definite = message, twilio_code, definite
 
 
 def sms_body(code: str, host: str) -> str:
@@ -89,8 +92,10 @@ def send_sms(to: str, body: str, status_callback: str | None = None,
               if cfg["TWILIO_MESSAGING_SERVICE_SID"] else {"from_": cfg["TWILIO_FROM_NUMBER"]})
     if status_callback:
         sender["status_callback"] = status_callback
-    with _twilio_errors(to, "sms"):
+    try:
         message = get_client().messages.create(to=to, body=body, **sender)
+    except TWILIO_FAILURES as error:
+        raise delivery_error(error, to, "sms") from None
     return Sent(message.sid)
 
 
@@ -104,9 +109,11 @@ def call(to: str, *, twiml: str | None = None, url: str | None = None,
     if status_callback:  # every step, so the code page can say "ringing", then how it ended
         extra.update(status_callback=status_callback, status_callback_method="POST",
                      status_callback_event=["initiated", "ringing", "answered", "completed"])
-    with _twilio_errors(to, "voice"):
+    try:
         placed = get_client().calls.create(
             to=to, from_=current_app.config["TWILIO_FROM_NUMBER"], **extra)
+    except TWILIO_FAILURES as error:
+        raise delivery_error(error, to, "voice") from None
     return Sent(placed.sid)
 
 
@@ -134,36 +141,30 @@ ADVICE = {
     21408: "We cannot send codes to your country right now. Please contact the site.",
     21612: "We could not reach your phone. Try {other} instead, or try again later.",
     20003: "Sending codes is not working on our side. Please contact the site.",
-    20429: "We are sending a lot of codes right now. Try again in {wait} seconds.",
+    20429: "We are sending a lot of codes right now. Try again in 60 seconds.",
 }
-FALLBACK = "We could not send your code just now. Try again in {wait} seconds, or try {other}."
-RETRY_SECONDS = 60
+REFUSED = "Our provider could not send your code. Try again in 60 seconds, or try {other}."
+UNKNOWN = ("We could not confirm that your code was sent. It may still arrive in a minute; "
+           "if it does not, ask for a new code, or try {other}.")
+# A Twilio error answer, a network failure, or a 2xx answer that is not the JSON it should be.
+TWILIO_FAILURES = (TwilioRestException, TwilioServiceException, requests.RequestException,
+                   ValueError)
 
 
-class _twilio_errors:
-    """Turn a Twilio or network failure into a DeliveryError and one log line."""
-
-    def __init__(self, to: str, channel: str):
-        self.to, self.channel = to, channel
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, tb):
-        # Newer Twilio APIs answer in RFC 9457 form, which the client raises as a different class.
-        if isinstance(error, (TwilioRestException, TwilioServiceException)):
-            code, status = error.code, error.status
-            if code == status:  # no Twilio error body (a proxy's page): only the HTTP status
-                code = None
-        elif isinstance(error, requests.RequestException):
-            code, status = None, type(error).__name__
-        else:
-            return False  # no error, or a bug: let it propagate
+def delivery_error(error: Exception, to: str, channel: str) -> DeliveryError:
+    """What a Twilio or network failure means for the person, logged once without the code."""
+    code = status = None
+    if isinstance(error, (TwilioRestException, TwilioServiceException)):
+        code, status = error.code, error.status
+        if code == status:  # no Twilio error body (a proxy's page): only the HTTP status
+            code = None
         if status == 429:
             code = code or 20429
-        advice = ADVICE.get(code, FALLBACK)
-        current_app.logger.error("twilio %s failed: error=%s status=%s to=%s",
-                                 self.channel, code, status, mask_phone(self.to))
-        other = "a phone call" if self.channel == "sms" else "a text message"
-        raise DeliveryError(advice.format(other=other, wait=RETRY_SECONDS), code,
-                            RETRY_SECONDS if advice in (ADVICE[20429], FALLBACK) else 0)
+    # Only an answer from Twilio saying no proves nothing went out; anything else may have.
+    definite = status is not None and 400 <= status < 500
+    current_app.logger.error("twilio %s failed: error=%s status=%s outcome=%s to=%s", channel,
+                             code, status or type(error).__name__,
+                             "refused" if definite else "unknown", mask_phone(to))
+    other = "a phone call" if channel == "sms" else "a text message"
+    advice = ADVICE.get(code, REFUSED) if definite else UNKNOWN
+    return DeliveryError(advice.format(other=other), code, definite)

@@ -5,8 +5,8 @@ from flask import current_app
 from sqlalchemy import delete, exists, or_
 
 from .extensions import db
-from .models import (AuditEvent, FailedGuess, LoginSession, OneTimeCode, OutboxMessage,
-                     PendingLogin, SendEvent, User, utcnow)
+from .models import (AuditEvent, LimitEvent, LoginSession, OneTimeCode, OutboxMessage,
+                     PendingLogin, User, utcnow)
 
 BATCH = 1000  # rows per transaction: each lock is short, whatever the backlog
 KEEP_SIGN_INS = timedelta(days=1)  # finished or expired sign-ins stay a day for the audit's sake
@@ -22,12 +22,13 @@ def _delete_in_batches(model, *conditions) -> int:
     return removed
 
 
-def longest_send_window() -> timedelta:
-    """The longest window any send limit looks back over."""
+def longest_window() -> timedelta:
+    """The longest window any limit looks back over (README "Abuse policy")."""
     cfg = current_app.config
-    windows = [cfg["SEND_COOLDOWN"], cfg["SEND_LIMIT_IP"][1], cfg["SEND_LIMIT_PREFIX"][1],
-               cfg["SEND_LIMIT_GLOBAL"][1], *(window for _, window in cfg["SEND_LIMITS_ACCOUNT"])]
-    return max(windows)
+    rules = [cfg[name] for name in cfg if name.startswith(("SEND_LIMIT", "SIGNUP_LIMIT"))]
+    pairs = [pair for rule in rules for pair in (rule if isinstance(rule, list) else [rule])]
+    return max([window for _, window in pairs]
+               + [cfg["SEND_COOLDOWN"], cfg["GUESS_WINDOW"], cfg["PASSWORD_WINDOW"]])
 
 
 def prune(now: datetime | None = None) -> dict[str, int]:
@@ -49,11 +50,9 @@ def prune(now: datetime | None = None) -> dict[str, int]:
             LoginSession, or_(LoginSession.last_seen < now - cfg["SESSION_IDLE_TIMEOUT"],
                               LoginSession.created_at < now - cfg["PERMANENT_SESSION_LIFETIME"],
                               LoginSession.user_id.in_(unconfirmed))),
-        # Their usernames become free again; their sends still count for the address limits.
+        # Their usernames become free again; their sends still count for the network limits.
         "unconfirmed accounts": _delete_in_batches(User, User.id.in_(unconfirmed)),
-        "send events": _delete_in_batches(SendEvent, SendEvent.at < now - longest_send_window()),
-        "failed guesses": _delete_in_batches(FailedGuess,
-                                             FailedGuess.at < now - cfg["GUESS_WINDOW"]),
+        "limit counters": _delete_in_batches(LimitEvent, LimitEvent.at < now - longest_window()),
         "audit events": _delete_in_batches(AuditEvent,
                                            AuditEvent.at < now - cfg["AUDIT_RETENTION"]),
         "outbox messages": _delete_in_batches(OutboxMessage,

@@ -5,11 +5,11 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import login_user, logout_user
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db, login_manager
-from .models import LoginSession, PendingLogin, User, utcnow
+from .models import LoginSession, PendingLogin, User, new_token, token_hash, utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)  # write last_seen at most this often
 
@@ -18,6 +18,15 @@ TOUCH_EVERY = timedelta(minutes=1)  # write last_seen at most this often
 def _dummy_hash() -> str:
     """A password hash to check against when the username is unknown, so both cases take as long."""
     return generate_password_hash("not-a-real-password")
+
+
+def find_user(username: str) -> User | None:
+    """The account named ``username``, whatever its letter case; the exact spelling wins for the
+    few accounts that already clashed before names were made unique without regard to case."""
+    return db.session.scalar(
+        db.select(User).where(or_(User.username_key == username.lower(),
+                                  User.username == username))
+        .order_by((User.username == username).desc()).limit(1))
 
 
 def password_ok(user: User | None, password: str) -> bool:
@@ -29,21 +38,23 @@ def password_ok(user: User | None, password: str) -> bool:
 
 
 def begin_pending(user: User, purpose: str, next_url: str | None) -> PendingLogin:
-    """Start the code step: a fresh session holding only the pending sign-in's opaque id."""
-    now = utcnow()
-    pending = PendingLogin(user_id=user.id, purpose=purpose, next_url=safe_next(next_url),
-                           created_at=now, expires_at=now + current_app.config["PENDING_LIFETIME"])
+    """Start the code step: a fresh session holding only the pending sign-in's opaque token."""
+    end_session()  # a browser signed in as anyone is signed out for good, not just forgotten
+    now, token = utcnow(), new_token()
+    pending = PendingLogin(id=token_hash(token), user_id=user.id, purpose=purpose,
+                           next_url=safe_next(next_url), created_at=now,
+                           expires_at=now + current_app.config["PENDING_LIFETIME"])
     db.session.add(pending)
     db.session.flush()
     session.clear()  # nothing from before the password survives (no session fixation)
-    session["pending"] = pending.id
+    session["pending"] = token
     return pending
 
 
 def current_pending() -> PendingLogin | None:
     """The pending sign-in named by this browser's session, if it is still open."""
-    pending_id = session.get("pending")
-    pending = db.session.get(PendingLogin, pending_id) if isinstance(pending_id, str) else None
+    token = session.get("pending")
+    pending = db.session.get(PendingLogin, token_hash(token)) if isinstance(token, str) else None
     if pending is None or pending.done or pending.expires_at <= utcnow():
         return None
     return pending
@@ -52,19 +63,17 @@ def current_pending() -> PendingLogin | None:
 def start_session(user: User, pending: PendingLogin) -> None:
     """Log ``user`` in with a new session; only call after the code checked out."""
     pending.done = True
-    login = LoginSession(user_id=user.id)
-    db.session.add(login)
-    db.session.flush()
-    session.clear()  # a new session at each step: the pending id dies here
-    session["sid"] = login.id
+    token = new_token()
+    db.session.add(LoginSession(id=token_hash(token), user_id=user.id))
+    session.clear()  # a new session at each step: the pending token dies here
+    session["sid"] = token
     session.permanent = True  # the cookie expires with PERMANENT_SESSION_LIFETIME (12 h)
     login_user(user)
 
 
 def end_session(everywhere: bool = False) -> None:
     """Sign this browser out for good; with ``everywhere``, every browser of this user."""
-    sid = session.get("sid")
-    row = db.session.get(LoginSession, sid) if isinstance(sid, str) else None
+    row = _this_session()
     if row is not None:
         query = delete(LoginSession).where(
             LoginSession.user_id == row.user_id if everywhere else LoginSession.id == row.id)
@@ -73,11 +82,16 @@ def end_session(everywhere: bool = False) -> None:
     session.clear()
 
 
+def _this_session() -> LoginSession | None:
+    """The server-side session named by this browser's cookie, if it exists."""
+    token = session.get("sid")
+    return db.session.get(LoginSession, token_hash(token)) if isinstance(token, str) else None
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The signed-in user, if this browser's server-side session is alive and not idle too long."""
-    sid = session.get("sid")
-    row = db.session.get(LoginSession, sid) if isinstance(sid, str) else None
+    row = _this_session()
     if row is None or str(row.user_id) != user_id:
         return None
     now, cfg = utcnow(), current_app.config

@@ -4,12 +4,12 @@ The tutorial's three steps: ``signup``/``login`` collect, ``deliver`` generates 
 sends, ``code`` compares.
 """
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, codes, limits, phone, sessions, voice
+from . import audit, codes, limits, phone, policy, sessions, voice
 from .codes import Check
-from .extensions import db
+from .extensions import db, login_manager
 from .forms import CodeForm, LoginForm, LogoutForm, ResendForm, SignupForm
 from .models import PendingLogin, User, utcnow
 from .numbers import mask_phone
@@ -20,32 +20,48 @@ INVALID_LOGIN = "Invalid username or password."
 
 
 @bp.route("/")
-@login_required
 def home():
-    """Greet the signed-in person."""
-    return render_template("home.html", phone=mask_phone(current_user.phone), form=LogoutForm())
+    """Greet the signed-in person; welcome a visitor; send someone half-way to the code page."""
+    if current_user.is_authenticated:
+        return render_template("home.html", phone=mask_phone(current_user.phone),
+                               form=LogoutForm())
+    if sessions.current_pending() is not None:
+        return login_manager.unauthorized()  # finish signing in first
+    return render_template("welcome.html")
 
 
 @bp.route("/signup", methods=("GET", "POST"))
 def signup():
     """Collect a new account and its phone number, then send a code to confirm the phone."""
     form = SignupForm()
+    network = policy.client_network(audit.client_ip())
+    rules = policy.signup_rules(network)
+    if form.is_submitted() and (refused := limits.refusal(rules)):
+        # Checked before the form, so "that name is taken" cannot be probed past the limit.
+        form.username.errors = [refused.message]
+        return render_template("signup.html", form=form), 429, {"Retry-After": refused.retry_after}
     if form.validate_on_submit():
         user = User(username=form.username.data, phone=form.phone.e164,
                     preferred_channel=form.channel.data)
-        user.set_password(form.password.data)
-        db.session.add(user)
+        user.set_password(form.password.data)  # slow: before any lock is taken
+        limits.lock(*(rule.key for rule in rules))
         try:
+            limits.check(rules)
+            db.session.add(user)
             db.session.flush()
-        except IntegrityError:  # someone took the name since the form was checked
+        except (limits.Refused, IntegrityError) as problem:  # a parallel sign-up won the race
             db.session.rollback()
-            form.username.errors.append("That username is taken. Please choose another.")
+            form.username.errors.append(getattr(problem, "message", SignupForm.TAKEN))
             return render_template("signup.html", form=form)
+        limits.record(*(rule.key for rule in rules))
         audit.record("signup", user, f"phone {mask_phone(user.phone)}")
         pending = sessions.begin_pending(user, "signup", None)
         db.session.commit()
         deliver(pending, user, user.preferred_channel)
         return redirect(url_for(".code"))
+    if form.name_taken:  # a probe for who has an account: counts like a sign-up
+        limits.record(*(rule.key for rule in rules))
+        db.session.commit()
     return render_template("signup.html", form=form)
 
 
@@ -54,8 +70,17 @@ def login():
     """Check the password; only then send a code to the account's stored number."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(db.select(User).where(User.username == form.username.data))
-        if not sessions.password_ok(user, form.password.data):
+        network = policy.client_network(audit.client_ip())
+        name, password = form.username.data, form.password.data
+        # Throttled by the typed name, so an unknown name is answered exactly like a known one.
+        for delay in policy.password_delays(name, network):
+            if refused := limits.delay_refusal(delay):
+                form.password.errors.append(refused.message)
+                return (render_template("login.html", form=form), 429,
+                        {"Retry-After": refused.retry_after})
+        user = sessions.find_user(name)
+        if not sessions.password_ok(user, password):
+            limits.record(*policy.password_keys(name, network))
             audit.record("password_failed", user)
             db.session.commit()
             form.password.errors.append(INVALID_LOGIN)
@@ -103,10 +128,10 @@ def resend():
         flash("Your sign-in expired. Please sign in again.", "info")
         return redirect(url_for(".login"))
     form = ResendForm()
-    if form.validate_on_submit():
-        deliver(pending, db.session.get(User, pending.user_id), form.channel.data)
-    else:
+    if not form.validate_on_submit():
         flash("Choose how to get your new code.", "error")
+    elif deliver(pending, db.session.get(User, pending.user_id), form.channel.data):
+        flash("We sent you a new code. The one before it no longer works.", "success")
     return redirect(url_for(".code"))
 
 
@@ -125,29 +150,22 @@ def logout():
 
 
 def deliver(pending: PendingLogin, user: User, channel: str) -> bool:
-    """Step 2 of the tutorial: make a code, keep only its hash, send it to the stored number."""
-    ip = audit.client_ip()
-    limits.lock(user.id, *limits.send_keys(user, ip))
+    """Step 2 of the tutorial: make a code, keep only its hash, send it to the stored number.
+
+    True when the code went out; otherwise a message says why and what to do.
+    """
     try:
-        limits.check_budget(user.id)
-        limits.check_send(user, ip)
+        otp, code, counted = issue_counted_code(pending, user, channel)
     except limits.Refused as refused:
-        audit.record("limit_hit", user, refused.limit)
-        db.session.commit()
-        flash(refused.message, "error")
+        # A wait is news, not an error: nothing went wrong.
+        flash(refused.message, "info" if refused.limit == "cooldown" else "error")
         return False
-    otp, secret = codes.issue_code(pending, channel)
-    urls = voice.webhook_urls(otp, secret)  # status callback and call URL; none without PUBLIC_URL
-    event = limits.record_send(user, ip)
-    db.session.commit()  # count the send before the slow Twilio call, and release the lock
+    urls = voice.webhook_urls(otp, code)  # status callback and call URL; none without PUBLIC_URL
+    db.session.commit()  # count the send before the slow Twilio call, and release the locks
     try:
-        sent = phone.send_code(channel, user.phone, secret, account=user.username, **urls)
+        sent = phone.send_code(channel, user.phone, code, account=user.username, **urls)
     except phone.DeliveryError as error:
-        # Twilio's failure must not leave a live code or spend the person's send budget.
-        otp.voided, otp.call_code_sealed = True, None
-        db.session.delete(event)
-        audit.record("send_failed", user, f"{channel} twilio_error={error.twilio_code}")
-        db.session.commit()
+        record_failed_send(otp, user, counted, error)
         flash(error.message, "error")
         return False
     otp.twilio_sid = sent.sid
@@ -156,62 +174,111 @@ def deliver(pending: PendingLogin, user: User, channel: str) -> bool:
     return True
 
 
+def issue_counted_code(pending: PendingLogin, user: User, channel: str):
+    """Under the send locks: check every send limit, make the code, count the send.
+
+    Returns (the code's row, the code, the counted events); raises limits.Refused.
+    """
+    network = policy.client_network(audit.client_ip())
+    confirmed = pending.purpose != "signup"
+    keys = policy.send_keys(user, network, confirmed)
+    limits.lock(*keys)
+    try:
+        # While wrong codes have spent the account's budget, sending more would be no use.
+        limits.check(policy.guess_rules(user.id) + policy.send_rules(user, network, confirmed))
+    except limits.Refused as refused:
+        audit.record("limit_hit", user, refused.limit)
+        db.session.commit()
+        raise
+    otp, code = codes.issue_code(pending, channel)
+    return otp, code, limits.record(*keys)
+
+
+def record_failed_send(otp, user: User, counted: list, error: "phone.DeliveryError") -> None:
+    """After Twilio failed: a definite refusal voids the code and is not counted; an unknown
+    outcome (timeout, 5xx) may still have reached the phone, so the code and the count stay."""
+    if error.definite:
+        codes.void(otp)
+        limits.uncount(counted)
+    audit.record("send_failed", user, f"{otp.channel} twilio_error={error.twilio_code}"
+                 + ("" if error.definite else " outcome=unknown"))
+    db.session.commit()
+
+
 def compare(pending: PendingLogin, user: User, digits: str) -> str | None:
     """Step 3 of the tutorial: check the code; None on success, else what to tell the person.
 
     Raises limits.Refused, without looking at the code, while the account's budget is
     spent or it waits out the delay after several wrong codes in a row.
     """
-    limits.lock(user.id)
+    limits.lock(policy.guess_key(user.id))
     try:
-        limits.check_budget(user.id)
-        limits.check_delay(user.id)
+        limits.check(policy.guess_rules(user.id))
+        if refused := limits.delay_refusal(policy.guess_delay(user.id)):
+            raise refused
     except limits.Refused as refused:
         audit.record("limit_hit", user, refused.limit)
         db.session.commit()
         raise
     result, otp = codes.check_code(pending, digits)
     if result is Check.OK:
-        if pending.purpose == "signup":
-            user.phone_confirmed = True
-        audit.record("code_accepted", user, otp.channel)
-        # the code proves the phone, so log in only now
-        sessions.start_session(user, pending)
-        db.session.commit()
+        finish_sign_in(pending, user, otp)
         return None
     if result is Check.DEAD:
         db.session.commit()
         return "This code has expired or has been used up. Ask for a new code below."
-    spent = limits.record_failed_guess(user.id)
+    if result is Check.REPLACED:
+        db.session.commit()
+        return "That code was replaced by a newer one. Enter the code we sent last."
+    limits.record(policy.guess_key(user.id))
     audit.record("code_refused", user, otp.channel)
+    spent = limits.refusal(policy.guess_rules(user.id)) is not None
     if spent:
         audit.record("lockout", user)
     db.session.commit()
     if spent:
-        notify_lockout(user)
+        notify(user, "Someone who knows your password is trying to sign in and typed wrong "
+               "codes. If it was not you, please change your password.")
     left = current_app.config["CODE_MAX_ATTEMPTS"] - otp.failed_attempts
     if left <= 0:
         return "That code is not right, and it no longer works. Ask for a new code below."
     return f"That code is not right. You can try {left} more time{'s' if left > 1 else ''}."
 
 
-def notify_lockout(user: User) -> None:
-    """Tell the account holder by SMS that someone with their password is guessing codes."""
+def finish_sign_in(pending: PendingLogin, user: User, otp) -> None:
+    """The code was right: confirm the phone at sign-up, and only now log in."""
+    if pending.purpose == "signup":
+        user.phone_confirmed = True
+    audit.record("code_accepted", user, otp.channel)
+    # The code was used, so the next sign-in is not a resend: it may have its code at once.
+    limits.forget(policy.cooldown_key(user.id))
+    sessions.start_session(user, pending)
+    db.session.commit()
+
+
+def notify(user: User, text: str) -> None:
+    """A security notice by SMS: only to a confirmed number, and within the send limits."""
+    if not user.phone_confirmed:
+        return
+    keys = policy.notice_keys(user)
+    limits.lock(*keys)
+    if (refused := limits.refusal(policy.notice_rules(user))) is not None:
+        audit.record("notice_skipped", user, refused.limit)
+        db.session.commit()
+        return
+    limits.record(*keys)
+    db.session.commit()
     try:
-        phone.send_sms(user.phone, "Someone who knows your password is trying to sign in and "
-                       "typed wrong codes. If it was not you, please contact us.",
-                       account=user.username)
+        phone.send_sms(user.phone, text, account=user.username)
     except phone.DeliveryError:
-        pass  # already logged by phone; the lockout itself stands either way
+        pass  # already logged by phone; the notice is a courtesy, the refusal stands either way
 
 
 def render_code_page(pending: PendingLogin, user: User, form: CodeForm):
     """The code page: where the code went, when it expires, when a new one can be sent."""
-    latest = codes.latest_code(pending)
-    now = utcnow()
-    wait = 0
-    if latest is not None and not latest.voided:  # a failed send does not hold back the next
-        wait = max(0, int((latest.created_at + current_app.config["SEND_COOLDOWN"] - now)
-                          .total_seconds() + 0.999))
-    return render_template("code.html", form=form, resend=ResendForm(), code=latest,
-                           phone=mask_phone(user.phone), resend_wait=wait, now=now)
+    network = policy.client_network(audit.client_ip())
+    # The very rule that would refuse a resend says how long to wait: one source of truth.
+    waiting = limits.refusal(policy.send_rules(user, network, pending.purpose != "signup"))
+    return render_template("code.html", form=form, resend=ResendForm(),
+                           code=codes.latest_code(pending), phone=mask_phone(user.phone),
+                           waiting=waiting, now=utcnow())
