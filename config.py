@@ -81,6 +81,9 @@ class Config:
     UNCONFIRMED_ACCOUNT_LIFETIME = timedelta(hours=24)  # then the username is free again
     AUDIT_RETENTION = timedelta(days=_env_int("AUDIT_RETENTION_DAYS", 365))
 
+    # Requests: a sign-in form is a few hundred bytes; refuse big bodies before reading them.
+    MAX_CONTENT_LENGTH = 64 * 1024
+
     # Sessions
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # absolute limit

@@ -9,6 +9,8 @@ from .extensions import db
 from .models import User
 from .numbers import parse_phone
 
+# Phones must not capitalise a name: "Alice" and "alice" are one account, but say it plainly.
+USERNAME_INPUT = {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
 CHANNELS = [SelectChoice("sms", "Text message"), SelectChoice("voice", "Phone call")]
 
 
@@ -24,7 +26,7 @@ class SignupForm(Form):
     """Step 1 of the tutorial, collect: who the person is and where their phone is."""
 
     # \Z, not $: "$" also matches before a final newline, letting "alice\n" pose as alice
-    username = StringField("Username", validators=[
+    username = StringField("Username", render_kw=USERNAME_INPUT, validators=[
         InputRequired(), Length(min=3, max=64),
         Regexp(r"^[A-Za-z0-9_.-]+\Z", message="Use letters, digits, dots, dashes or underscores.")])
     password = PasswordField("Password", validators=[
@@ -60,7 +62,7 @@ class LoginForm(Form):
     """The password step, and how the code should come."""
 
     # No account name holds a control character, and PostgreSQL refuses NUL in a query.
-    username = StringField("Username", validators=[
+    username = StringField("Username", render_kw=USERNAME_INPUT, validators=[
         InputRequired(), Length(max=64),
         Regexp(r"^[^\x00-\x1f\x7f]*\Z", message="Usernames have no control characters.")])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=128)])
