@@ -4,12 +4,12 @@ The tutorial's three steps: ``signup``/``login`` collect, ``deliver`` generates 
 sends, ``code`` compares.
 """
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from . import audit, codes, limits, phone, sessions, voice
 from .codes import Check
-from .extensions import db
+from .extensions import db, login_manager
 from .forms import CodeForm, LoginForm, LogoutForm, ResendForm, SignupForm
 from .models import PendingLogin, User, utcnow
 from .numbers import mask_phone
@@ -20,10 +20,14 @@ INVALID_LOGIN = "Invalid username or password."
 
 
 @bp.route("/")
-@login_required
 def home():
-    """Greet the signed-in person."""
-    return render_template("home.html", phone=mask_phone(current_user.phone), form=LogoutForm())
+    """Greet the signed-in person; welcome a visitor; send someone half-way to the code page."""
+    if current_user.is_authenticated:
+        return render_template("home.html", phone=mask_phone(current_user.phone),
+                               form=LogoutForm())
+    if sessions.current_pending() is not None:
+        return login_manager.unauthorized()  # finish signing in first
+    return render_template("welcome.html")
 
 
 @bp.route("/signup", methods=("GET", "POST"))
@@ -134,7 +138,7 @@ def deliver(pending: PendingLogin, user: User, channel: str) -> bool:
     except limits.Refused as refused:
         audit.record("limit_hit", user, refused.limit)
         db.session.commit()
-        flash(refused.message, "error")
+        flash(refused.message, "info" if refused.limit == "cooldown" else "error")  # a wait is news
         return False
     otp, secret = codes.issue_code(pending, channel)
     urls = voice.webhook_urls(otp, secret)  # status callback and call URL; none without PUBLIC_URL
