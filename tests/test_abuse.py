@@ -79,7 +79,7 @@ def attack_for_a_day(client, auth, twilio, clock, guess: bool) -> int:
 @pytest.mark.parametrize("delay", [True, False], ids=["with-delay", "budget-alone"])
 def test_attacker_with_the_password_gets_9_guesses_and_few_codes_in_24_hours(
         app, client, auth, twilio, clock, quick_password, delay):
-    """Row E1, policy A: at most 9 guesses over 10^6 codes per account per day."""
+    """At most 9 guesses over 10^6 codes per account per day (README "Worst case")."""
     if not delay:
         app.config["GUESS_DELAY_AFTER"] = 10**6
     answered_wrong = attack_for_a_day(client, auth, twilio, clock, guess=True)
@@ -96,7 +96,7 @@ def test_attacker_with_the_password_gets_9_guesses_and_few_codes_in_24_hours(
 
 def test_resending_whenever_allowed_sends_10_codes_a_day(client, auth, twilio, clock,
                                                           quick_password):
-    """Row F1: 30 s apart, 5 an hour, 10 a day, sign-in and resend alike."""
+    """Sends per account: 30 s apart, 5 an hour, 10 a day, sign-in and resend alike."""
     attack_for_a_day(client, auth, twilio, clock, guess=False)
     assert len(codes_sent(twilio)) == 10
 
@@ -141,7 +141,7 @@ def test_per_ip_limit_counts_every_account(app, client, twilio, clock):
 
 
 def test_per_prefix_limit(app, twilio):
-    """Row F2: 25 numbers +1 201 555 2000..2024 from 25 addresses: sends stop at 20."""
+    """Sends per number prefix: 25 numbers +1 201 555 2000..2024 from 25 addresses stop at 20."""
     pages = []
     for n, name in enumerate(add_users(app, 25, phone=lambda n: f"+1201555{2000 + n}")):
         pages.append(app.test_client().post(
@@ -152,7 +152,7 @@ def test_per_prefix_limit(app, twilio):
 
 
 def test_global_daily_cap_alerts_the_operator(app_config, twilio, caplog):
-    """Row F5, with a cap of 5: the 6th send from any account is refused and logged CRITICAL."""
+    """The site-wide cap, set to 5: the 6th send from any account is refused and logged CRITICAL."""
     from app import create_app
     app = create_app({**app_config, "SEND_LIMIT_GLOBAL": (5, timedelta(hours=24))})
     names = add_users(app, 6)
@@ -212,7 +212,7 @@ def test_lockout_sends_one_notice_and_clears_after_24_hours(client, auth, twilio
 
 
 def test_failures_count_only_after_a_correct_password(app, client, auth, twilio):
-    """Row E2: nobody without the password can spend someone's budget or lock them out."""
+    """Nobody without the password can spend someone's budget or lock them out."""
     for _ in range(20):
         auth.login(password="guessed wrong")
         client.post("/code", data={"code": "123456"})
@@ -244,7 +244,7 @@ def test_sign_up_refuses_costly_or_far_destinations_before_twilio(app, client, t
 
 
 def test_wrong_codes_in_a_row_bring_a_doubling_delay(client, auth, twilio, clock):
-    """Row E1's progressive delay: after 5 wrong in a row, 1 minute, doubling up to an hour."""
+    """The progressive delay: after 5 wrong in a row, 1 minute, doubling up to an hour."""
     spend_budget(auth, clock, guesses=5)
     right = auth.last_code()
     refused = auth.verify(right)

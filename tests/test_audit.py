@@ -77,7 +77,7 @@ def test_audit_command_says_when_there_is_nothing_to_show(app, runner, auth):
 
 
 def test_no_code_password_or_cookie_in_any_log_or_the_audit_table(app, twilio, caplog, clock):
-    """Rows K1/K2: everything logged at DEBUG, twilio's and urllib3's included, over a full flow."""
+    """Everything logged at DEBUG, twilio's and urllib3's included, over a full flow."""
     caplog.set_level(logging.DEBUG)  # the root logger; sqlalchemy keeps its own WARNING
     for name in ("twilio", "twilio.http_client", "urllib3", "app", "werkzeug", "flask_wtf"):
         caplog.set_level(logging.DEBUG, logger=name)  # even if another test quietened it

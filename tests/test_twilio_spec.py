@@ -17,7 +17,7 @@ BASIC = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).deco
 
 @pytest.mark.parametrize("name", sorted(SPEC_SHA256))
 def test_the_reference_files_are_twilios_unchanged(name):
-    """../shared/twilio-oai/ or its copy in tests/: either way, the very files Twilio published."""
+    """tests/twilio-oai/ holds the very files Twilio published, byte for byte."""
     assert hashlib.sha256((SPEC_DIR / name).read_bytes()).hexdigest() == SPEC_SHA256[name]
 
 

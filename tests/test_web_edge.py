@@ -261,7 +261,7 @@ def test_no_get_changes_anything(app, client, auth, twilio):
 
 
 def test_half_signed_in_reaches_no_protected_page(app, client, auth):
-    """Row A1: between the password and the code, every login_required page sends to /code."""
+    """Between the password and the code, every signed-in page sends to /code."""
     auth.login()
     protected = [path for path in routes(app, "GET") if client.get(path).status_code == 302
                  and client.get(path).location.startswith(("/code", "/login"))]
@@ -273,7 +273,7 @@ def test_half_signed_in_reaches_no_protected_page(app, client, auth):
 
 
 def test_unknown_user_and_wrong_password_get_identical_responses(app):
-    """Row G1: same status, body, headers and cookie names (timing: bench/login_timing.py)."""
+    """Same status, body, headers and cookie names (timing: bench/login_timing.py)."""
     def attempt(username):
         response = app.test_client().post("/login", data={"username": username,
                                                           "password": "not the password"})
