@@ -202,6 +202,8 @@ def test_lockout_sends_one_notice_and_clears_after_24_hours(client, auth, twilio
     notice = notices(twilio)
     assert len(notice) == 1 and notice[0]["form"]["To"] == "+12015550123"
     assert "alice" not in notice[0]["form"]["Body"]
+    assert notice[0]["form"]["Body"].startswith("Two-factor demo: Someone who knows your password")
+    assert len(notice[0]["form"]["Body"]) <= 160
     clock.tick(timedelta(hours=1))
     auth.login()
     auth.verify("000000")

@@ -202,8 +202,10 @@ def compare(pending: PendingLogin, user: User, digits: str) -> str | None:
 def notify_lockout(user: User) -> None:
     """Tell the account holder by SMS that someone with their password is guessing codes."""
     try:
-        phone.send_sms(user.phone, "Someone who knows your password is trying to sign in and "
-                       "typed wrong codes. If it was not you, please contact us.")
+        # named, so the person knows which site; one segment, as APP_NAME is at most 30 characters
+        phone.send_sms(user.phone, f"{current_app.config['APP_NAME']}: Someone who knows your "
+                       "password is trying to sign in and typed wrong codes. If it was not you, "
+                       "please contact us.")
     except phone.DeliveryError:
         pass  # already logged by phone; the lockout itself stands either way
 
