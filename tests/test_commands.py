@@ -11,10 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from flask.cli import FlaskGroup
 
+from app import create_app
+from config import DEV_SECRET_KEY
 from conftest import PASSWORD
 from twofactor.extensions import db
 from twofactor.models import AuditEvent, User
+from twofactor.security import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +46,48 @@ def run(clone, *command, stdin="", timeout=60):
 def flask(clone, *args, **kwargs):
     """``.venv/bin/flask --app app ARGS``."""
     return run(clone, sys.executable, "-m", "flask", "--app", "app", *args, **kwargs)
+
+
+@pytest.fixture
+def flask_command(tmp_path, monkeypatch):
+    """The ``flask`` command in this process, on an app with a fresh clone's settings."""
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "false")  # the flask command sets it; undone after
+    apps = []
+
+    def invoke(*args, input=None, **settings):
+        def make_app():
+            apps.append(create_app({
+                "SECRET_KEY": DEV_SECRET_KEY, "TWILIO_ACCOUNT_SID": None,
+                "TWILIO_AUTH_TOKEN": None,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'cli.sqlite'}", **settings}))
+            return apps[-1]
+        return CliRunner().invoke(FlaskGroup(create_app=make_app, load_dotenv=False), list(args),
+                                  input=input)
+
+    yield invoke
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_administrative_commands_need_no_key_and_no_twilio(flask_command):
+    listed = flask_command("--help")
+    assert listed.exit_code == 0 and "Traceback" not in listed.output
+    assert all(f"  {name} " in listed.output for name in ("init-db", "create-user", "audit"))
+    assert flask_command("init-db").output == "Initialized the database.\n"
+    created = flask_command("create-user", "erin", "--phone", "+12015550166",
+                            input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert created.exit_code == 0, created.output
+    assert "user_created" in flask_command("audit").output
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"SECRET_KEY": DEV_SECRET_KEY})  # the same settings, serving: refused
+
+
+def test_a_setting_that_is_really_wrong_is_one_line_for_commands_too(flask_command):
+    result = flask_command("init-db", APP_NAME="A name far too long for one text message")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: APP_NAME must be 1 to 30 plain letters")
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
 
 
 def test_help_lists_the_commands(clone):
