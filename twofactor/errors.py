@@ -31,7 +31,7 @@ def init_app(app: Flask) -> None:
 
 
 def error_page(error: HTTPException):
-    """The error as a page with the site's header, keeping headers such as Allow and Retry-After."""
+    """The error as a page of the site, keeping headers such as Allow and Retry-After."""
     if error.code >= 500:
         db.session.rollback()  # the page reads the signed-in user; a failed transaction cannot
     title, advice = PAGES.get(error.code, (error.name, "Please go back and try again."))
@@ -41,8 +41,7 @@ def error_page(error: HTTPException):
 
 
 def page_expired(error: CSRFError):
-    """Show the form again when its CSRF token expired or its cookie is gone, keeping what was
-    typed except passwords and codes."""
+    """Show a form again after its CSRF token expired, keeping all but passwords and codes."""
     if request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
         return error_page(error)  # posted from another site: nobody may pre-fill our forms
     flash(EXPIRED, "error")

@@ -47,8 +47,7 @@ def _say() -> dict:
 
 
 def code_twiml(code: str, greeting: str | None = None) -> str:
-    """TwiML that greets the person (by default, saying whose call it is), then reads the code
-    slowly, several times."""
+    """TwiML that greets the person (by default naming the site), then reads the code slowly."""
     say = _say()
     response = VoiceResponse()
     response.say(greeting or f"Hello, this is {current_app.config['APP_NAME']} with your "
