@@ -5,7 +5,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from twofactor import security
+from twofactor import errors, security
 from twofactor.extensions import csrf, db, login_manager, migrate
 
 
@@ -31,6 +31,7 @@ def create_app(test_config=None):
     login_manager.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
+    errors.init_app(app)
 
     # sessions registers loaders; outbox, delivery, health and webhooks add routes to the blueprint
     # before it is registered

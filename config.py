@@ -14,6 +14,8 @@ def _env_int(name: str, default: int) -> int:
 class Config:
     """Settings read once by ``create_app``; see README "Configure"."""
 
+    # The site's name, in the page header and in every text and call (30 GSM-7 characters).
+    APP_NAME = os.environ.get("APP_NAME", "Two-factor demo")
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
 

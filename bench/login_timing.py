@@ -1,4 +1,4 @@
-"""Row G1 timing: does a wrong password take as long as an unknown username?
+"""Timing of failed sign-ins: does a wrong password take as long as an unknown username?
 
 Run: python3 bench/login_timing.py [ROUNDS]   (default 30 of each, interleaved)
 Prints the median time of each case and their difference; the target is under 20 ms.

@@ -173,3 +173,9 @@ class AuthActions:
 @pytest.fixture
 def auth(client, twilio):
     return AuthActions(client, twilio)
+
+
+def is_signed_in(client) -> bool:
+    """Whether this browser gets the signed-in home page (visitors get the welcome page)."""
+    home = client.get("/")
+    return home.status_code == 200 and b"You are signed in with your password" in home.data

@@ -1,7 +1,7 @@
 """A local stand-in for api.twilio.com that the real ``twilio`` client talks to over HTTP.
 
 Every request is checked against Twilio's own OpenAPI description
-(../shared/twilio-oai/twilio_api_v2010.json) and recorded for the tests to read back.
+(tests/twilio-oai/twilio_api_v2010.json) and recorded for the tests to read back.
 """
 import base64
 import json
@@ -18,9 +18,7 @@ from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest
 from twilio.http.http_client import TwilioHttpClient
 
-# ../shared/twilio-oai/ when it is beside the checkout, else the identical copy in tests/.
-_SHARED = Path(__file__).resolve().parents[2] / "shared" / "twilio-oai"
-SPEC_DIR = _SHARED if _SHARED.is_dir() else Path(__file__).resolve().parent / "twilio-oai"
+SPEC_DIR = Path(__file__).resolve().parent / "twilio-oai"  # Twilio's files, as published
 SPEC = SPEC_DIR / "twilio_api_v2010.json"
 SPEC_SHA256 = {"twilio_api_v2010.json":
                "99cae87a6bb1725f71363364cbd30282a13140374b2d5f9bdd5bdfa5d4c8a6d7",

@@ -59,16 +59,25 @@ def test_audit_command_prints_the_trail(app, runner, auth, clock):
     auth.login()
     auth.verify()
     everyone = runner.invoke(args=["audit"]).output.splitlines()
-    assert len(everyone) == 4
-    assert everyone[0].split()[:3] == ["2026-11-21T12:00:00Z", "password_failed", "bob"]
+    assert len(everyone) == 1 + 4
+    assert everyone[0].split() == ["time", "(UTC)", "event", "user", "address", "detail"]
+    assert everyone[1].split()[:3] == ["2026-11-21T12:00:00Z", "password_failed", "bob"]
     alice = runner.invoke(args=["audit", "alice"]).output
     assert "bob" not in alice
     assert "code_sent" in alice and "sms to +•••••••••23" in alice and "127.0.0.1" in alice
-    assert runner.invoke(args=["audit", "nobody"]).output == ""
+
+
+def test_audit_command_says_when_there_is_nothing_to_show(app, runner, auth):
+    assert runner.invoke(args=["audit"]).output == "No events yet.\n"
+    assert runner.invoke(args=["audit", "alice"]).output == "No events for alice.\n"
+    unknown = runner.invoke(args=["audit", "nobody"])
+    assert unknown.output == "No user named nobody.\n" and unknown.exit_code == 1
+    auth.login(username="nobody")  # the failed attempt is recorded without a user
+    assert runner.invoke(args=["audit", "nobody"]).output == "No user named nobody.\n"
 
 
 def test_no_code_password_or_cookie_in_any_log_or_the_audit_table(app, twilio, caplog, clock):
-    """Rows K1/K2: everything logged at DEBUG, twilio's and urllib3's included, over a full flow."""
+    """Everything logged at DEBUG, twilio's and urllib3's included, over a full flow."""
     caplog.set_level(logging.DEBUG)  # the root logger; sqlalchemy keeps its own WARNING
     for name in ("twilio", "twilio.http_client", "urllib3", "app", "werkzeug", "flask_wtf"):
         caplog.set_level(logging.DEBUG, logger=name)  # even if another test quietened it

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import PASSWORD
+from conftest import PASSWORD, is_signed_in
 
 
 @pytest.mark.parametrize("path", ["/login", "/signup"])
@@ -11,8 +11,12 @@ def test_pages_load(client, path):
     assert client.get(path).status_code == 200
 
 
-def test_home_and_code_pages_need_sign_in(client):
-    assert client.get("/").headers["Location"].startswith("/login")
+def test_a_visitor_is_welcomed_and_the_code_page_needs_a_password_first(client):
+    home = client.get("/")
+    assert home.status_code == 200 and not is_signed_in(client)
+    assert b'href="/login">Sign in</a>' in home.data
+    assert b'href="/signup">Create account</a>' in home.data
+    assert b"Please sign in to see that page" not in home.data
     assert client.get("/code").headers["Location"] == "/login"
 
 
@@ -102,18 +106,16 @@ def test_next_open_redirects_stay_on_site(auth, target):
 
 
 def test_next_is_followed_after_the_code(client, auth):
-    first = client.get("/?page=2")
-    assert first.headers["Location"] == "/login?next=/?page%3D2"
-    client.post(first.headers["Location"], data={"username": "alice", "password": PASSWORD})
+    client.post("/login?next=/?page%3D2", data={"username": "alice", "password": PASSWORD})
     assert auth.verify().headers["Location"] == "/?page=2"
 
 
 def test_logout_ends_the_session(client, auth):
     auth.login()
     auth.verify()
-    assert client.get("/").status_code == 200
+    assert is_signed_in(client)
     assert auth.logout().headers["Location"] == "/login"
-    assert client.get("/").status_code == 302
+    assert not is_signed_in(client)
     with client.session_transaction() as sess:
         assert "_user_id" not in sess
 
@@ -122,7 +124,7 @@ def test_logout_is_post_only(client, auth):
     auth.login()
     auth.verify()
     assert client.get("/logout").status_code == 405
-    assert client.get("/").status_code == 200
+    assert is_signed_in(client)
 
 
 def test_copied_cookie_is_dead_after_logout(app, client, auth):
@@ -130,9 +132,9 @@ def test_copied_cookie_is_dead_after_logout(app, client, auth):
     auth.verify()
     copy = app.test_client()
     copy.set_cookie("session", client.get_cookie("session").value)
-    assert copy.get("/").status_code == 200
+    assert is_signed_in(copy)
     auth.logout()
-    assert copy.get("/").status_code == 302
+    assert not is_signed_in(copy)
 
 
 def test_session_state_exposes_no_code(client, auth):

@@ -3,8 +3,11 @@ import base64
 import re
 from datetime import timedelta
 
+import pytest
+
+from app import create_app
 from conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, code_in
-from twofactor import phone
+from twofactor import phone, voice
 
 
 def test_spoken_digits_reads_every_digit_on_its_own():
@@ -26,10 +29,49 @@ def test_sms_is_one_segment_with_the_autofill_line(auth, twilio):
     auth.login()
     body = twilio.requests[0]["form"]["Body"]
     code = code_in(twilio.requests[0])
-    assert body.startswith(f"{code} is your sign-in code")
+    assert body.startswith(f"{code} is your Two-factor demo sign-in code. Do not share this code.")
     assert body.splitlines()[-1] == f"@localhost #{code}"
     assert len(body) <= 160 and body.isascii()
     assert "alice" not in body
+
+
+NAME = "Northwind Credit Union Online"  # 29 characters, near the 30 allowed
+
+
+@pytest.mark.parametrize("host, expiry, autofill", [
+    ("sign-in.example.com", True, True),
+    ("accounts.sign-in.northwind-example.com", True, True),  # 38: everything still fits
+    ("accounts.secure-sign-in.northwind-credit-union.example.com", False, True),
+    ("a" * 63 + ".b" * 60 + ".example.com", True, False),  # a host no text message can hold
+])
+def test_sms_stays_one_segment_with_a_long_name_and_host(app, host, expiry, autofill):
+    app.config["APP_NAME"] = NAME
+    with app.test_request_context():
+        body = phone.sms_body("004217", host)
+    assert len(body) <= 160 and body.isascii()  # ASCII is within GSM-7: one segment
+    assert code_in({"Body": body}) == "004217"  # the code first
+    assert f"is your {NAME} sign-in code. Do not share this code." in body
+    assert ("It expires in 5 minutes." in body) == expiry
+    assert (body.splitlines()[-1] == f"@{host} #004217") == autofill  # last, when it fits
+    assert body.count("004217") == 1 + autofill
+
+
+@pytest.mark.parametrize("name", ["N" * 31, "Café ☕", "Two\nlines", "Curly “quotes”", ""])
+def test_an_app_name_that_breaks_the_one_segment_text_is_refused(app_config, name):
+    with pytest.raises(RuntimeError, match="APP_NAME"):
+        create_app({**app_config, "APP_NAME": name})
+
+
+def test_the_call_says_whose_it_is_and_not_to_share_the_code(app):
+    app.config["APP_NAME"] = "Smith & Sons"
+    with app.test_request_context():
+        inline = phone.code_twiml("004217")
+        gate = voice.gate_twiml("https://2fa.example.com/twilio/voice/token/digits")
+    for twiml in (inline, gate):
+        greeting = re.search(r"<Say[^>]*>([^<]*)</Say>", twiml).group(1)
+        assert greeting.startswith("Hello, this is Smith &amp; Sons with your sign-in code.")
+        assert "Do not share this code with anyone." in greeting
+    assert inline.index("Do not share") < inline.index("0, 0, 4")
 
 
 def test_every_request_matches_twilios_api_description(auth, twilio, clock):

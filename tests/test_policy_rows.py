@@ -1,4 +1,4 @@
-"""Small checks of single rows of ../shared/SECURITY.md that other files do not cover."""
+"""Small checks of single security rules that other files do not cover."""
 import ast
 import hmac
 import re
@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "twofactor"
 
 
 def test_no_random_module_in_the_auth_package():
-    """Row B1: codes and tokens come from ``secrets``, never ``random``."""
+    """Codes and tokens come from ``secrets``, never ``random``."""
     for source in PACKAGE.glob("*.py"):
         for node in ast.walk(ast.parse(source.read_text())):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -21,7 +21,7 @@ def test_no_random_module_in_the_auth_package():
 
 
 def test_every_code_check_uses_compare_digest(auth, monkeypatch):
-    """Row G2: a constant-time comparison on every check, right or wrong."""
+    """A constant-time comparison on every check, right or wrong."""
     calls, real = [], hmac.compare_digest
 
     def spy(a, b):
@@ -37,7 +37,7 @@ def test_every_code_check_uses_compare_digest(auth, monkeypatch):
 
 
 def test_no_unauthenticated_route_sends_to_a_number_from_the_form(app, client, twilio):
-    """Row F4: codes go to the stored number; only sign-up takes a number, and confirms it."""
+    """Codes go to the stored number; only sign-up takes a number, and confirms it."""
     planted = "+12015550999"
     for rule in app.url_map.iter_rules():
         if "POST" in rule.methods and rule.endpoint != "twofactor.signup":
@@ -49,7 +49,7 @@ def test_no_unauthenticated_route_sends_to_a_number_from_the_form(app, client, t
 
 
 def test_sms_and_code_field_enable_autofill_and_carry_nothing_else(client, auth, twilio):
-    """Row P3: one segment, the code first, "@host #code" last, no username; the field's markup."""
+    """One segment, the code first, "@host #code" last, no username; the field's markup."""
     page = auth.login(username="bob", channel="sms")
     body = twilio.requests[-1]["form"]["Body"]
     code = auth.last_code()
@@ -62,7 +62,7 @@ def test_sms_and_code_field_enable_autofill_and_carry_nothing_else(client, auth,
 
 
 def test_no_code_or_number_in_any_url(client, auth, twilio, clock):
-    """Row I3: redirects, links, form actions and Twilio request URLs carry no code or number."""
+    """Redirects, links, form actions and Twilio request URLs carry no code or number."""
     from datetime import timedelta
     responses = [client.get("/login"), auth.login(), client.get("/code")]
     clock.tick(timedelta(seconds=31))
@@ -78,7 +78,7 @@ def test_no_code_or_number_in_any_url(client, auth, twilio, clock):
 
 
 def test_no_twilio_credentials_in_the_repository():
-    """Row J3: secrets come from the environment; tests use an obviously fake account."""
+    """Secrets come from the environment; tests use an obviously fake account."""
     root = PACKAGE.parent
     # instance/ is where a deployment keeps its real secrets, outside git: not scanned
     for source in [*root.glob("*.py"), *PACKAGE.glob("*.py"), *root.glob("*.md"),

@@ -1,5 +1,5 @@
 """The audit trail: one row and one log line per sign-in step, never a secret."""
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 
 from .extensions import db
 from .models import AuditEvent, User
@@ -7,7 +7,7 @@ from .models import AuditEvent, User
 
 def client_ip() -> str:
     """The client's address; ProxyFix rewrites it only when TRUSTED_PROXIES says to."""
-    return request.remote_addr or ""
+    return (request.remote_addr or "") if has_request_context() else ""  # "" from a command
 
 
 def record(event: str, user: User | None = None, detail: str = "") -> None:

@@ -1,14 +1,28 @@
 """Command-line tools: ``init-db``, ``create-user``, ``audit`` and ``prune``."""
 import click
 import flask_migrate
-from flask import Blueprint, current_app
+from flask import Blueprint
+from werkzeug.datastructures import MultiDict
 
+from . import audit as trail
 from .extensions import db
+from .forms import CHANNELS, SignupForm
 from .models import AuditEvent, User
+from .numbers import mask_phone
 from .prune import prune as prune_rows
-from .numbers import parse_phone
 
 cli = Blueprint("cli", __name__, cli_group=None)
+LINE = "{:<20} {:<16} {:<16} {:<15} {}"  # one audit event: time, event, user, address, detail
+
+
+def signup_check(**fields: str) -> SignupForm:
+    """Check ``fields`` by the sign-up page's rules; refuse them in that page's words."""
+    form = SignupForm(formdata=MultiDict(fields), meta={"csrf": False})
+    form.validate()
+    if errors := [f"{form[name].label.text}: {' '.join(form[name].errors)}"
+                  for name in fields if form[name].errors]:
+        raise click.UsageError(" ".join(errors))
+    return form
 
 
 @cli.cli.command("init-db")
@@ -21,37 +35,43 @@ def init_db():
 @cli.cli.command("create-user")
 @click.argument("username")
 @click.option("--phone", required=True, help="Phone number, e.g. +12015550123.")
-@click.option("--via", type=click.Choice(["sms", "call"]), default="sms",
-              help="How codes are sent by default.")
-@click.password_option()
-def create_user(username, phone, via, password):
-    """Create an account whose phone is already confirmed."""
-    cfg = current_app.config
-    try:
-        e164 = parse_phone(phone, cfg["PHONE_DEFAULT_REGION"], cfg["PHONE_COUNTRIES"])
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--phone") from None
-    if db.session.scalar(db.select(User.id).where(User.username == username)):
-        raise click.BadParameter("that username is taken", param_hint="USERNAME")
-    user = User(username=username, phone=e164, phone_confirmed=True,
-                preferred_channel="voice" if via == "call" else "sms")
+@click.option("--via", type=click.Choice([choice.value for choice in CHANNELS]), default="sms",
+              show_default=True, help="How codes are sent unless the person picks another way.")
+def create_user(username, phone, via):
+    """Create an account whose phone is already confirmed; asks for its password."""
+    form = signup_check(username=username, phone=phone)  # before anyone types a password
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    signup_check(password=password)
+    user = User(username=username, phone=form.phone.e164, phone_confirmed=True,
+                preferred_channel=via)
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    trail.record("user_created", user, f"{via} to {mask_phone(user.phone)}, by create-user")
     db.session.commit()
-    click.echo(f"Created {username}.")
+    click.echo(f"Created {username}; codes go to {mask_phone(user.phone)} by {via}.")
 
 
 @cli.cli.command("audit")
 @click.argument("username", required=False)
-@click.option("--limit", default=100, help="How many of the latest events to show.")
+@click.option("--limit", default=100, show_default=True,
+              help="How many of the latest events to show.")
 def audit(username, limit):
     """Print the latest sign-in events, oldest first, optionally for one user."""
     query = db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if username:
         query = query.where(AuditEvent.username == username)
-    for row in reversed(db.session.scalars(query).all()):
-        click.echo(f"{row.at:%Y-%m-%dT%H:%M:%SZ} {row.event:<16} {row.username or '-':<16} "
-                   f"{row.ip or '-':<15} {row.detail}")
+    rows = list(reversed(db.session.scalars(query).all()))
+    if not rows:
+        if username and not db.session.scalar(db.select(User.id).where(User.username == username)):
+            click.echo(f"No user named {username}.")
+            raise click.exceptions.Exit(1)
+        click.echo(f"No events for {username}." if username else "No events yet.")
+        return
+    click.echo(LINE.format("time (UTC)", "event", "user", "address", "detail"))
+    for row in rows:
+        click.echo(LINE.format(f"{row.at:%Y-%m-%dT%H:%M:%SZ}", row.event, row.username or "-",
+                               row.ip or "-", row.detail))
 
 
 @cli.cli.command("prune")

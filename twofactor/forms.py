@@ -25,8 +25,10 @@ class Form(FlaskForm):
 class SignupForm(Form):
     """Step 1 of the tutorial, collect: who the person is and where their phone is."""
 
+    # The description is the hint under the field, so people know the rule before breaking it.
     # \Z, not $: "$" also matches before a final newline, letting "alice\n" pose as alice
-    username = StringField("Username", render_kw=USERNAME_INPUT, validators=[
+    username = StringField("Username", render_kw=USERNAME_INPUT, description="3 to 64 letters, "
+                           "digits, dots (.), dashes (-) or underscores (_).", validators=[
         InputRequired(), Length(min=3, max=64),
         Regexp(r"^[A-Za-z0-9_.-]+\Z", message="Use letters, digits, dots, dashes or underscores.")])
     password = PasswordField("Password", validators=[

@@ -10,6 +10,7 @@ from twilio.rest import Client
 from .extensions import db
 from .models import OutboxMessage
 from .numbers import mask_phone
+from .sms import one_segment
 from .voice import code_twiml, spoken_digits
 
 
@@ -34,9 +35,20 @@ class DeliveryError(Exception):
 
 
 def sms_body(code: str, host: str) -> str:
-    """The text message: the code first, then the origin-bound line phones autofill from."""
-    minutes = int(current_app.config["CODE_LIFETIME"].total_seconds() // 60)
-    return f"{code} is your sign-in code. It expires in {minutes} minutes.\n\n@{host} #{code}"
+    """The text message: the code first, whose it is, a warning, then the line phones autofill from.
+
+    It must stay one segment, so a host too long for that drops the expiry words first, then
+    the "@host #code" line (phones then cannot autofill, but the code still arrives).
+    """
+    cfg = current_app.config
+    minutes = int(cfg["CODE_LIFETIME"].total_seconds() // 60)
+    words = f"{code} is your {cfg['APP_NAME']} sign-in code. Do not share this code."
+    expiry = f" It expires in {minutes} minute{'s' if minutes != 1 else ''}."
+    autofill = f"\n\n@{host} #{code}"
+    for body in (words + expiry + autofill, words + autofill):
+        if one_segment(body):
+            return body
+    return words + expiry  # always fits: check_config keeps APP_NAME short and plain
 
 
 def origin_host() -> str:

@@ -1,7 +1,11 @@
 """Settings a real deployment must have, and the headers every response carries."""
+import click
 from flask import Flask, redirect, request
+from flask.cli import FlaskGroup
 
 from config import DEV_SECRET_KEY
+
+from .sms import APP_NAME_MAX, one_segment
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -12,25 +16,42 @@ def is_production(app: Flask) -> bool:
     return not (app.debug or app.testing)
 
 
+class ConfigError(click.ClickException, RuntimeError):
+    """A setting is missing or unsafe; the ``flask`` command prints it as one line."""
+
+
+def serves_requests() -> bool:
+    """False while the ``flask`` command runs anything but ``run``, such as ``init-db``."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or not isinstance(ctx.find_root().command, FlaskGroup):
+        return True  # gunicorn, uWSGI or any other caller of create_app() is serving
+    return ctx.command.name == "run"
+
+
 def check_config(app: Flask) -> None:
     """Refuse to start with settings that only make sense on a developer's machine."""
     cfg = app.config
     minutes = cfg["CODE_LIFETIME"].total_seconds() / 60
     if not 0 < minutes <= 10:
-        raise RuntimeError("CODE_LIFETIME must be at most 10 minutes (NIST SP 800-63B).")
-    if not is_production(app):
+        raise ConfigError("CODE_LIFETIME must be at most 10 minutes (NIST SP 800-63B).")
+    name = cfg["APP_NAME"]
+    if not (0 < len(name) <= APP_NAME_MAX and name.isprintable() and one_segment(name)):
+        raise ConfigError(f"APP_NAME must be 1 to {APP_NAME_MAX} plain letters, digits or "
+                          "punctuation, so the text message stays one segment.")
+    # Administrative commands read and write the database only: they need no key or Twilio.
+    if not is_production(app) or not serves_requests():
         return
     if cfg["SECRET_KEY"] in (None, "", DEV_SECRET_KEY) or len(cfg["SECRET_KEY"]) < 32:
-        raise RuntimeError("Set SECRET_KEY to a random value of at least 32 characters, e.g. "
-                           "python -c 'import secrets; print(secrets.token_hex(32))'.")
+        raise ConfigError("Set SECRET_KEY to a random value of at least 32 characters, e.g. "
+                          "python -c 'import secrets; print(secrets.token_hex(32))'.")
     if not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"]):
-        raise RuntimeError("Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: the console "
-                           "sender only prints codes and is for development.")
+        raise ConfigError("Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: the console "
+                          "sender only prints codes and is for development.")
     if not (cfg["TWILIO_FROM_NUMBER"] or cfg["TWILIO_MESSAGING_SERVICE_SID"]):
-        raise RuntimeError("Set TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID).")
+        raise ConfigError("Set TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID).")
     if cfg["PUBLIC_URL"] and not cfg["PUBLIC_URL"].startswith("https://"):
         # Twilio signs the URL it calls; over plain HTTP the callbacks could be read or changed.
-        raise RuntimeError("PUBLIC_URL must start with https:// (e.g. https://2fa.example.com).")
+        raise ConfigError("PUBLIC_URL must start with https:// (e.g. https://2fa.example.com).")
     # Cookies only over HTTPS, bound to this exact host (__Host- prefix).
     cfg.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-session",
                SESSION_COOKIE_PATH="/", SESSION_COOKIE_DOMAIN=None)

@@ -269,7 +269,8 @@ def notify(user: User, text: str) -> None:
     limits.record(*keys)
     db.session.commit()
     try:
-        phone.send_sms(user.phone, text, account=user.username)
+        # Named, so the person knows which site; one segment, as APP_NAME is at most 30 characters.
+        phone.send_sms(user.phone, f"{current_app.config['APP_NAME']}: {text}", account=user.username)
     except phone.DeliveryError:
         pass  # already logged by phone; the notice is a courtesy, the refusal stands either way
 

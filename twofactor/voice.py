@@ -1,11 +1,21 @@
 """What a call says, and how a call that fetches its TwiML gets the code without a URL carrying it.
 
 With ``PUBLIC_URL`` set, the call's URL holds only a random single-use token. The database
-keeps the code for that call sealed: added, digit by digit modulo 10, to a pad that is an
+keeps the code for that call sealed: added, as a number modulo 10**6, to a pad that is an
 HMAC of the token under a key derived from ``SECRET_KEY``. The token itself is stored only
 as a SHA-256, so a dump of the database alone (or with the key) cannot unseal the code: that
 also needs the token, which only Twilio's request carries. The seal is wiped when the code
 is read to the caller, used, replaced or expired.
+
+Why a pad and not AES-GCM: the secret is one 6-digit number, and each pad hides exactly one
+of them, because every token is 256 fresh random bits, new for each step of each call, and never
+stored. That is a one-time pad over the 10**6 possible codes: as long as the pad is unknown, the
+six stored digits are equally likely to hide any code, so there is no ciphertext to attack, only
+the token to find (the key alone, or the token's SHA-256 alone, does not give the pad). Nothing
+is left to authenticate either: a changed seal unseals to some other code, and a call reads a
+code out only after it matches the code's HMAC (``webhooks._sealed_code``), which nobody without
+the key can forge. AES-GCM would add a nonce, a tag and a dependency to say the same, and its
+output would not fit the six-character column.
 """
 import hashlib
 import hmac
@@ -36,11 +46,12 @@ def _say() -> dict:
     return say
 
 
-def code_twiml(code: str, greeting: str = "Hello. Here is your sign-in code.") -> str:
-    """TwiML that greets the person, then reads the code slowly, several times."""
+def code_twiml(code: str, greeting: str | None = None) -> str:
+    """TwiML that greets the person (by default naming the site), then reads the code slowly."""
     say = _say()
     response = VoiceResponse()
-    response.say(greeting, **say)
+    response.say(greeting or f"Hello, this is {current_app.config['APP_NAME']} with your "
+                 "sign-in code. Do not share this code with anyone.", **say)
     for reading in range(READINGS):
         response.pause(length=1)
         response.say(("Again: " if reading else "") + spoken_digits(code) + ".", **say)
@@ -53,7 +64,8 @@ def gate_twiml(action: str) -> str:
     say = _say()
     response = VoiceResponse()
     gather = response.gather(num_digits=1, action=action, method="POST", timeout=GATE_SECONDS)
-    gather.say("Hello. This call has your sign-in code. Press any key to hear it.", **say)
+    gather.say(f"Hello, this is {current_app.config['APP_NAME']} with your sign-in code. Do not "
+               "share this code with anyone. Press any key to hear it.", **say)
     response.say("No key was pressed, so we will not read the code. Goodbye.", **say)
     response.hangup()
     return str(response)
@@ -103,7 +115,7 @@ def call_fields(code: str) -> tuple[str, dict]:
 def webhook_urls(otp: OneTimeCode, code: str) -> dict:
     """Where Twilio reports status and fetches a call's TwiML; empty without PUBLIC_URL."""
     if not current_app.config["PUBLIC_URL"]:
-        return {}  # issue 2's behaviour: inline TwiML, no callbacks
+        return {}  # Twilio cannot reach us: the call carries its TwiML, no status callbacks
     urls = {"status_callback": public_url("twofactor.twilio_status")}
     if otp.channel == "voice":
         token, fields = call_fields(code)

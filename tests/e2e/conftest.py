@@ -105,8 +105,22 @@ def context(browser, base_url):
 def page(context):
     """A tab that fails the test on any console error, such as a CSP violation."""
     tab = context.new_page()
-    errors = []
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    errors, error_pages = [], set()
+
+    def on_response(response):
+        """Remember pages the server answered with an error status (a 404 page, say)."""
+        if response.request.is_navigation_request() and response.status >= 400:
+            error_pages.add(response.url)
+
+    def on_console(msg):
+        # Chromium reports an error page itself as "Failed to load resource"; that is the page
+        # we asked for, not a failure inside it. A missing script or style still counts.
+        if msg.type == "error" and not (msg.text.startswith("Failed to load resource")
+                                        and msg.location.get("url") in error_pages):
+            errors.append(msg.text)
+
+    tab.on("response", on_response)
+    tab.on("console", on_console)
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     yield tab
     assert errors == [], f"browser console errors: {errors}"

@@ -30,7 +30,7 @@ class Phone:
         heading, text = self._latest()
         assert heading.startswith("Text message" if channel == "sms" else "Phone call"), heading
         if channel == "sms":
-            return re.match(r"(\d{6}) is your sign-in code\.", text).group(1)
+            return re.match(r"(\d{6}) is your Two-factor demo sign-in code\.", text).group(1)
         return "".join(re.search(r"(\d(?:, \d){5})\.", text).group(1).split(", "))
 
 

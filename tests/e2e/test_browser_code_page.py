@@ -100,7 +100,7 @@ def test_keyboard_only_sign_in(page, make_user, phone_of):
         order.append(page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()"))
         if order[-1] == "username":
             break
-    assert order == ["Phone sign-in", "Sign in", "Create account", "username"]
+    assert order == ["Two-factor demo", "Sign in", "Create account", "username"]
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"  # the focus can be seen
     page.keyboard.type(name)
@@ -122,6 +122,7 @@ def test_sign_up_errors_are_next_to_their_fields_and_nothing_is_lost(page, make_
     page.get_by_label("Phone number").fill("555")
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_label("Username")).to_have_accessible_description(
+        "3 to 64 letters, digits, dots (.), dashes (-) or underscores (_). "
         "That username is taken. Please choose another.")
     expect(page.get_by_label("Phone number")).to_have_accessible_description(
         re.compile(r"^With your country code.*(not a valid|Enter a) phone number"))

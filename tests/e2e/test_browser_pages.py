@@ -9,7 +9,7 @@ SERIOUS = {"serious", "critical"}
 
 def check_page(page, name, title):
     """Assert what every page owes a person, scan it with axe-core, and screenshot it."""
-    expect(page).to_have_title(f"{title} · Phone sign-in")
+    expect(page).to_have_title(f"{title} · Two-factor demo")
     expect(page.get_by_role("main")).to_have_count(1)
     expect(page.get_by_role("banner")).to_have_count(1)
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
@@ -26,6 +26,10 @@ def check_page(page, name, title):
 
 def test_every_page(page, make_user, phone_of):
     name, number = make_user("sms")
+    page.goto("/")
+    check_page(page, "welcome", "Welcome")
+    page.goto("/no-such-page")
+    check_page(page, "not-found", "Page not found")
     page.goto("/signup")
     check_page(page, "signup", "Create an account")
     page.get_by_label("Phone number").fill("12")
