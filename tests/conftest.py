@@ -11,6 +11,9 @@ from twofactor.extensions import db
 from twofactor.models import LimitEvent, User
 
 PASSWORD = "correct horse battery"
+# What production needs beyond Twilio: a random-looking key and the public https address.
+PRODUCTION_KEY = "4f0c9e1d7a2b86e5c3f9d0a1b7e4c6d2985a3f1e0b7c4d9a6e2f8c1b5d3a7e90"
+PRODUCTION_URL = "https://localhost"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 FROM_NUMBER = "+12015550100"
@@ -80,6 +83,7 @@ def app_config(database_url, twilio):
         "SECRET_KEY": "test-secret-key-0123456789abcdef0123",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
+        "SMS_ORIGIN_HOST": "localhost",  # the "@host #code" line's host, as a site would set it
         **twilio_config(twilio),
     }
 

@@ -192,3 +192,41 @@ def test_the_database_holds_no_token_a_browser_holds(app, auth, client):
     sid = serializer.loads(client.get_cookie("session").value)["sid"]
     assert signed_in.id == hashlib.sha256(sid.encode()).hexdigest() != sid
     assert pending_token is not None and len(pending.id) == 64
+
+
+def test_the_sms_never_names_a_host_the_client_chose(app, twilio):
+    """Without SMS_ORIGIN_HOST or PUBLIC_URL the autofill line is left out, whatever Host says."""
+    app.config["SMS_ORIGIN_HOST"] = None
+    app.test_client().post("/login", data={"username": "alice", "password": PASSWORD},
+                           headers={"Host": "evil.example"})
+    body = twilio.requests[-1]["form"]["Body"]
+    assert "evil" not in body and "@" not in body
+    app.config["SMS_ORIGIN_HOST"] = "2fa.example.com"
+    app.test_client().post("/login", data={"username": "bob", "password": PASSWORD,
+                                           "channel": "sms"},
+                           headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    assert twilio.requests[-1]["form"]["Body"].endswith("\n\n@2fa.example.com #"
+                                                        + twilio.requests[-1]["form"]["Body"][:6])
+
+
+def test_production_answers_only_its_own_host(app_config, twilio):
+    from app import create_app
+    from conftest import PRODUCTION_KEY
+    app = create_app({**app_config, "TESTING": False, "SECRET_KEY": PRODUCTION_KEY,
+                      "PUBLIC_URL": "https://2fa.example.com"})
+    client = app.test_client()
+    assert client.get("/login", base_url="https://evil.example").status_code == 400
+    assert client.get("/login", base_url="http://evil.example").status_code == 400
+    moved = client.get("/login?next=/x", base_url="http://2fa.example.com")
+    assert moved.status_code == 301 and moved.location == "https://2fa.example.com/login?next=/x"
+    assert client.get("/login", base_url="https://2fa.example.com").status_code == 200
+
+
+@pytest.mark.parametrize("key", ["a" * 32, "passwordpasswordpasswordpassword",
+                                 "correcthorsecorrecthorsecorrecthorse"])
+def test_production_refuses_a_secret_key_that_is_not_random(app_config, key):
+    from app import create_app
+    from twofactor.security import ConfigError
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({**app_config, "TESTING": False, "SECRET_KEY": key,
+                    "PUBLIC_URL": "https://2fa.example.com"})

@@ -27,7 +27,7 @@ NASTY = ["", " ", "\x00", "a\x00b", "\r\n", "alice\n", " alice", "alice ", "ALIC
          "١٢٣٤٥٦", "١٢٣ ٤٥٦", "１２３４５６", "²³⁴⁵⁶⁷", "😀" * 8, "\u202eecila", "\ufeff123456",
          "' OR '1'='1' --", "alice'; DROP TABLE user; --", "<script>alert(1)</script>",
          "{{ 7 * 7 }}", "%00", "../../etc/passwd", "\\\\evil", "//evil.example", "9" * 5000,
-         "x" * 100_000]
+         "x" * 30_000]  # long, yet twice it fits the 64 KiB body limit (test_attacks sends more)
 nasty_text = st.one_of(
     st.sampled_from(NASTY),
     st.text(max_size=40),
@@ -90,7 +90,7 @@ def test_sign_in_with_any_input_sends_only_for_the_exact_password(quick_app, twi
         "/login", query_string={"next": next_url},
         data={"username": username, "password": password, "channel": channel})
     assert response.status_code in (200, 302)
-    right = username == "alice" and password == PASSWORD
+    right = username.lower() == "alice" and password == PASSWORD  # names ignore case
     assert (response.status_code == 302) == right
     assert len(twilio.requests) == sent + right
 

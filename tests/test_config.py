@@ -4,16 +4,17 @@ import logging
 import pytest
 
 from app import create_app
-from conftest import PASSWORD, add_user
+from conftest import PASSWORD, PRODUCTION_KEY, PRODUCTION_URL, add_user
 
-LONG_KEY = "k" * 40
+LONG_KEY = PRODUCTION_KEY
 
 
 def production(tmp_path, **config):
     """A config as a real deployment would have it: not debug, not testing."""
     return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite'}",
             "SECRET_KEY": LONG_KEY, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-            "TWILIO_AUTH_TOKEN": "token", "TWILIO_FROM_NUMBER": "+12015550100", **config}
+            "TWILIO_AUTH_TOKEN": "token", "TWILIO_FROM_NUMBER": "+12015550100",
+            "PUBLIC_URL": PRODUCTION_URL, **config}
 
 
 def test_production_starts_with_real_settings(tmp_path):

@@ -1,5 +1,6 @@
 """``/healthz`` tells a load balancer whether this instance reaches its database."""
 from app import create_app
+from conftest import PRODUCTION_KEY, PRODUCTION_URL
 
 
 def test_healthz_is_200_with_a_database_and_sets_no_cookie(client):
@@ -18,8 +19,8 @@ def test_healthz_is_503_when_the_database_does_not_answer(app_config, tmp_path):
 
 def test_healthz_answers_plain_http_in_production(app_config):
     """Load balancers probe over plain HTTP; every other page still redirects to HTTPS."""
-    production = create_app({**app_config, "TESTING": False,
-                             "SECRET_KEY": "a-long-production-key-0123456789abcdef"})
+    production = create_app({**app_config, "TESTING": False, "SECRET_KEY": PRODUCTION_KEY,
+                             "PUBLIC_URL": PRODUCTION_URL})
     client = production.test_client()
     assert client.get("/healthz").status_code == 200
     assert client.get("/login").status_code == 301

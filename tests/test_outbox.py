@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import PASSWORD
+from conftest import PASSWORD, PRODUCTION_KEY, PRODUCTION_URL
 
 CONSOLE = {"TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None}
 
@@ -27,7 +27,8 @@ def test_outbox_shows_the_text_exactly_as_sent_and_the_code_works(dev_client, ap
     code = body[:6]
     assert body == (f"{code} is your Two-factor demo sign-in code. Do not share this code. "
                     f"It expires in 5 minutes.\n\n@localhost #{code}")
-    assert "Text message to +12015550123" in page
+    assert "Text message to +•••••••••23 (alice)" in page
+    assert "+12015550123" not in page  # numbers are masked, even here
     assert client.post("/code", data={"code": code}).headers["Location"] == "/"
 
 
@@ -69,7 +70,8 @@ def test_code_page_points_to_the_outbox_in_development(dev_client, app, client):
 @pytest.mark.parametrize("settings", [
     pytest.param({**CONSOLE, "TESTING": True, "DEBUG": False}, id="testing-without-debug"),
     pytest.param({"TESTING": False, "DEBUG": True}, id="debug-with-twilio"),
-    pytest.param({"TESTING": False, "DEBUG": False}, id="production"),
+    pytest.param({"TESTING": False, "DEBUG": False, "SECRET_KEY": PRODUCTION_KEY,
+                  "PUBLIC_URL": PRODUCTION_URL}, id="production"),
 ])
 def test_outbox_is_404_everywhere_else(app_config, settings, twilio):
     app_config.update(settings)

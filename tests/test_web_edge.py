@@ -6,10 +6,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import create_app
-from conftest import PASSWORD, AuthActions, add_user, is_signed_in
+from conftest import PASSWORD, PRODUCTION_KEY, PRODUCTION_URL, AuthActions, add_user, is_signed_in
 from twofactor.extensions import db
 
-LONG_KEY = "production-secret-key-" + "x" * 40
+LONG_KEY = PRODUCTION_KEY
 PAGES = ["/login", "/signup", "/code", "/"]
 
 
@@ -86,7 +86,8 @@ def production(tmp_path, twilio, app_config):
     """The app as deployed: not testing, not debug, a long key, Twilio (the fake) configured."""
     config = {key: value for key, value in app_config.items()
               if key not in ("TESTING", "WTF_CSRF_ENABLED")}
-    app = create_app({**config, "SECRET_KEY": LONG_KEY, "PROPAGATE_EXCEPTIONS": False})
+    app = create_app({**config, "SECRET_KEY": LONG_KEY, "PUBLIC_URL": PRODUCTION_URL,
+                      "PROPAGATE_EXCEPTIONS": False})
     assert not app.testing and not app.debug
     app.test_client_class = HttpsClient
     yield app

@@ -137,7 +137,12 @@ def test_signature_holds_behind_a_proxy(app_config, twilio):
     assert behind.status_code == 204
     assert stored_status(app) == "delivered"
     # Without the proxy's word that it was https, production sends Twilio to https first.
-    assert status(client, sid, "read", base_url="http://10.0.0.5:8000").status_code == 301
+    plain = status(client, sid, "read", headers={"X-Forwarded-Host": "2fa.example.com"},
+                   base_url="http://10.0.0.5:8000")
+    assert plain.status_code == 301
+    assert plain.location == PUBLIC_URL + "/twilio/status"
+    # And a request naming another host is refused outright.
+    assert status(client, sid, "read", base_url="http://10.0.0.5:8000").status_code == 400
 
 
 def test_status_json_is_only_for_this_pending_sign_in(app, client, auth, twilio):

@@ -17,9 +17,11 @@ CHANNELS = [SelectChoice("sms", "Text message"), SelectChoice("voice", "Phone ca
 class Form(FlaskForm):
     """A form of text fields only: a file part sent where text belongs is simply absent."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, formdata=None, **kwargs):
         # Flask-WTF would mix request.files in, and a file is no text (it raised a TypeError).
-        super().__init__(formdata=request.form if self.is_submitted() else None, **kwargs)
+        if formdata is None and self.is_submitted():
+            formdata = request.form
+        super().__init__(formdata=formdata, **kwargs)
 
 
 class SignupForm(Form):

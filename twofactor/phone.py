@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
-from flask import current_app, request
+from flask import current_app
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
@@ -34,7 +34,7 @@ class DeliveryError(Exception):
         self.message, self.twilio_code, self.definite = message, twilio_code, definite
 
 
-def sms_body(code: str, host: str) -> str:
+def sms_body(code: str, host: str | None) -> str:
     """The text message: the code first, whose it is, a warning, then the line phones autofill from.
 
     It must stay one segment, so a host too long for that drops the expiry words first, then
@@ -44,21 +44,22 @@ def sms_body(code: str, host: str) -> str:
     minutes = int(cfg["CODE_LIFETIME"].total_seconds() // 60)
     words = f"{code} is your {cfg['APP_NAME']} sign-in code. Do not share this code."
     expiry = f" It expires in {minutes} minute{'s' if minutes != 1 else ''}."
-    autofill = f"\n\n@{host} #{code}"
+    autofill = f"\n\n@{host} #{code}" if host else ""
     for body in (words + expiry + autofill, words + autofill):
         if one_segment(body):
             return body
     return words + expiry  # always fits: check_config keeps APP_NAME short and plain
 
 
-def origin_host() -> str:
-    """The host named in the SMS's "@host #code" line, which phones check before autofilling."""
+def origin_host() -> str | None:
+    """The host named in the SMS's "@host #code" line, which phones check before autofilling.
+
+    Only ever from settings: the request's Host header is the client's to choose, and an
+    attacker's domain there would have the phone offer the code to the attacker's site.
+    """
     cfg = current_app.config
-    if cfg["SMS_ORIGIN_HOST"]:
-        return cfg["SMS_ORIGIN_HOST"]
-    if cfg["PUBLIC_URL"]:
-        return urlsplit(cfg["PUBLIC_URL"]).hostname
-    return request.host.split(":")[0]
+    return cfg["SMS_ORIGIN_HOST"] or (urlsplit(cfg["PUBLIC_URL"]).hostname
+                                      if cfg["PUBLIC_URL"] else None)
 
 
 def send_code(channel: str, to: str, code: str, status_callback: str | None = None,

@@ -1,6 +1,10 @@
 """Settings a real deployment must have, and the headers every response carries."""
+import math
+from collections import Counter
+from urllib.parse import urlsplit
+
 import click
-from flask import Flask, redirect, request
+from flask import Flask, abort, redirect, request
 from flask.cli import FlaskGroup
 
 from config import DEV_SECRET_KEY
@@ -28,6 +32,19 @@ def serves_requests() -> bool:
     return ctx.command.name == "run"
 
 
+def looks_random(key: str) -> bool:
+    """Whether ``key`` could be a random secret: 32+ characters, 12+ different ones, and 128+
+    bits by its own letter frequencies (refuses "a" * 32, a word, a repeated phrase)."""
+    counts = Counter(key)
+    bits = -sum(n * math.log2(n / len(key)) for n in counts.values()) if key else 0
+    return len(key) >= 32 and len(counts) >= 12 and bits >= 128
+
+
+def public_host(app: Flask) -> str | None:
+    """The host name of PUBLIC_URL, the only one production answers to."""
+    return urlsplit(app.config["PUBLIC_URL"]).hostname if app.config["PUBLIC_URL"] else None
+
+
 def check_config(app: Flask) -> None:
     """Refuse to start with settings that only make sense on a developer's machine."""
     cfg = app.config
@@ -41,7 +58,7 @@ def check_config(app: Flask) -> None:
     # Administrative commands read and write the database only: they need no key or Twilio.
     if not is_production(app) or not serves_requests():
         return
-    if cfg["SECRET_KEY"] in (None, "", DEV_SECRET_KEY) or len(cfg["SECRET_KEY"]) < 32:
+    if cfg["SECRET_KEY"] in (None, "", DEV_SECRET_KEY) or not looks_random(cfg["SECRET_KEY"]):
         raise ConfigError("Set SECRET_KEY to a random value of at least 32 characters, e.g. "
                           "python -c 'import secrets; print(secrets.token_hex(32))'.")
     if not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"]):
@@ -49,9 +66,11 @@ def check_config(app: Flask) -> None:
                           "sender only prints codes and is for development.")
     if not (cfg["TWILIO_FROM_NUMBER"] or cfg["TWILIO_MESSAGING_SERVICE_SID"]):
         raise ConfigError("Set TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID).")
-    if cfg["PUBLIC_URL"] and not cfg["PUBLIC_URL"].startswith("https://"):
-        # Twilio signs the URL it calls; over plain HTTP the callbacks could be read or changed.
-        raise ConfigError("PUBLIC_URL must start with https:// (e.g. https://2fa.example.com).")
+    if not (cfg["PUBLIC_URL"] or "").startswith("https://"):
+        # Every absolute address comes from it, never from a Host header a client chose; and
+        # Twilio signs the URL it calls, so over plain HTTP callbacks could be read or changed.
+        raise ConfigError("Set PUBLIC_URL to the site's https:// address "
+                          "(e.g. https://2fa.example.com).")
     # Cookies only over HTTPS, bound to this exact host (__Host- prefix).
     cfg.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-session",
                SESSION_COOKIE_PATH="/", SESSION_COOKIE_DOMAIN=None)
@@ -62,11 +81,17 @@ def init_app(app: Flask) -> None:
     production = is_production(app)
 
     @app.before_request
-    def require_https():
-        """Send plain-HTTP visitors to the HTTPS address."""
-        # Load balancers probe /healthz over plain HTTP inside the private network.
-        if production and not request.is_secure and request.endpoint != "twofactor.healthz":
-            return redirect(request.url.replace("http://", "https://", 1), code=301)
+    def require_https_on_our_host():
+        """Refuse other Host headers; send plain-HTTP visitors to the HTTPS address."""
+        # Load balancers probe /healthz over plain HTTP, by an internal address.
+        if not production or request.endpoint == "twofactor.healthz":
+            return None
+        if request.host.split(":")[0] != public_host(app):
+            abort(400)  # a Host an attacker chose must never shape a link or a text
+        if not request.is_secure:
+            return redirect(app.config["PUBLIC_URL"].rstrip("/") + request.full_path.rstrip("?"),
+                            code=301)
+        return None
 
     @app.after_request
     def security_headers(response):
