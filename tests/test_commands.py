@@ -171,3 +171,29 @@ def test_create_user_makes_a_confirmed_account_and_records_it(app, runner, auth,
     assert twilio.requests[-1]["path"].endswith("/Calls.json")
     assert twilio.requests[-1]["form"]["To"] == "+12015550166"
     assert auth.verify().headers["Location"] == "/"
+
+
+def test_reset_limits_clears_an_account_and_an_address_and_is_audited(app, runner, twilio):
+    """A developer told "try again in 55 minutes" on 127.0.0.1 can start afresh."""
+    from conftest import counted, sign_up
+    for n in range(6):
+        sign_up(app, f"dev{n}", f"+1201{300 + n}0123")
+    assert b"Many accounts were made from your network" in sign_up(app, "dev6",
+                                                                    "+12013060123").data
+    result = runner.invoke(args=["reset-limits", "--address", "127.0.0.1"])
+    assert result.exit_code == 0 and "for network 127.0.0.1" in result.output
+    assert counted(app, "signup:network:127.0.0.1") == 0
+    assert b"We sent a text message" in sign_up(app, "dev6", "+12013060123").data
+    client = app.test_client()
+    for _ in range(6):
+        client.post("/login", data={"username": "alice", "password": "wrong"})
+    assert client.post("/login", data={"username": "alice", "password": PASSWORD}).status_code \
+        == 429
+    result = runner.invoke(args=["reset-limits", "ALICE"])
+    assert result.exit_code == 0 and "account alice" in result.output
+    assert client.post("/login", data={"username": "alice", "password": PASSWORD}).location \
+        == "/code"
+    trail = runner.invoke(args=["audit"]).output
+    assert trail.count("limits_reset") == 2
+    assert runner.invoke(args=["reset-limits"]).exit_code == 2
+    assert "No user named nobody." in runner.invoke(args=["reset-limits", "nobody"]).output

@@ -1,10 +1,11 @@
-"""Command-line tools: ``init-db``, ``create-user``, ``audit`` and ``prune``."""
+"""Command-line tools: ``init-db``, ``create-user``, ``audit``, ``reset-limits`` and ``prune``."""
 import click
 import flask_migrate
 from flask import Blueprint
 from werkzeug.datastructures import MultiDict
 
 from . import audit as trail
+from . import limits, policy
 from .extensions import db
 from .forms import CHANNELS, SignupForm
 from .models import AuditEvent, User
@@ -81,3 +82,27 @@ def prune():
     for kind, count in removed.items():
         click.echo(f"{count:>8} {kind}")
     click.echo(f"Removed {sum(removed.values())} rows.")
+
+
+@cli.cli.command("reset-limits")
+@click.argument("username", required=False)
+@click.option("--address", help="A client address (IPv6: any address of its /64).")
+def reset_limits(username, address):
+    """Clear an account's or an address's counters: codes sent, wrong codes, failed passwords."""
+    if not (username or address):
+        raise click.UsageError("Name a USERNAME, an --address, or both.")
+    keys, what = [], []
+    if username:
+        user = db.session.scalar(db.select(User).where(User.username_key == username.lower()))
+        if user is None:
+            raise click.UsageError(f"No user named {username}.")
+        keys += policy.account_keys(user)
+        what.append(f"account {user.username}")
+    if address:
+        keys += policy.network_keys(policy.client_network(address))
+        what.append(f"network {policy.client_network(address)}")
+    removed = limits.forget(*keys)
+    trail.record("limits_reset", user if username else None,
+                 f"{', '.join(what)}: {removed} counted events, by reset-limits")
+    db.session.commit()
+    click.echo(f"Cleared {removed} counted events for {' and '.join(what)}.")

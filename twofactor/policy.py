@@ -126,6 +126,18 @@ def password_delays(username: str, network: str) -> list[Delay]:
                   "Too many failed sign-ins from your network. Try again in {}.")]
 
 
+def account_keys(user: User) -> list[str]:
+    """Every key that counts against one account, for an operator's reset."""
+    return [f"send:account:{user.id}", cooldown_key(user.id), guess_key(user.id),
+            password_keys(user.username, "")[0]]
+
+
+def network_keys(network: str) -> list[str]:
+    """Every key that counts against one client network, for an operator's reset."""
+    return [f"send:network:{network}", f"signup:network:{network}",
+            password_keys("", network)[1]]
+
+
 def signup_rules(network: str) -> list[Rule]:
     """Accounts made, and "that name is taken" answers, per client network."""
     return [Rule(f"signup:network:{network}", *current_app.config["SIGNUP_LIMIT_NETWORK"],

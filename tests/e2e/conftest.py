@@ -54,7 +54,8 @@ def live_app(databases):
         "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None,
         "SEND_COOLDOWN": timedelta(seconds=COOLDOWN),
         # every test signs in from 127.0.0.1 with a +1 201 555 0xxx number
-        "SEND_LIMIT_IP": (10_000, timedelta(hours=1)),
+        "SIGNUP_LIMIT_NETWORK": (10_000, timedelta(hours=1)),
+        "SEND_LIMITS_NETWORK": [(10_000, timedelta(hours=1))],
         "SEND_LIMIT_PREFIX": (10_000, timedelta(hours=1)),
     })
     server = make_server("127.0.0.1", 0, app, threaded=True)
