@@ -18,8 +18,8 @@ class Browser:
         parts = urlsplit(base)
         self.host, self.port, self.ip = parts.hostname, parts.port, ip
         self.cookies = {}
-        # "POST /login": SQL statements and the worker's ms, from the bench-only headers
-        self.statements, self.server_ms = {}, {}
+        # "POST /login": what the request cost the worker, from the bench-only headers
+        self.statements, self.server_ms, self.hash_ms = {}, {}, {}
 
     def headers(self) -> dict:
         """The proxy's X-Forwarded-* (TRUSTED_PROXIES=1) and the Referer Flask-WTF wants on https."""
@@ -47,8 +47,10 @@ class Browser:
             for name, morsel in SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
         if "X-Bench-Statements" in response.headers:
-            self.statements[f"{method} {path}"] = int(response.headers["X-Bench-Statements"])
-            self.server_ms[f"{method} {path}"] = float(response.headers["X-Bench-Server-Ms"])
+            step = f"{method} {path}"
+            self.statements[step] = int(response.headers["X-Bench-Statements"])
+            self.server_ms[step] = float(response.headers["X-Bench-Server-Ms"])
+            self.hash_ms[step] = float(response.headers["X-Bench-Hash-Ms"])
         return response.status, response.headers.get("Location", ""), text
 
     def form_token(self, path: str) -> str:

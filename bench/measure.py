@@ -13,7 +13,7 @@ from twofactor.models import User
 
 SESSIONS = 64  # pending sign-ins the wrong-code load cycles over, one account each
 MOST = 200_000  # answers in one round, at most
-MOST_SIGN_INS = 2_000  # sign-ins in one measurement, at most
+MOST_SIGN_INS = 2_000  # sign-ins in one round, at most
 
 
 def address(n: int) -> str:
@@ -53,7 +53,8 @@ def interleave(app_base: str, bare_base: str, wrong: list, readers: list,
 
     def app_round(length):
         return loadgen.load_round(app_base, "POST", "/code", wrong, WRONG_ANSWER, length, MOST)
-    bare_round(1), app_round(1)
+    bare_round(1)
+    app_round(1)
     bares, apps = [], []
     for n in range(rounds):
         bares.append(bare_round(seconds))
@@ -72,24 +73,46 @@ def wrong_code_statements(wrong: list) -> dict:
     return {"POST /code wrong": {browser.statements["POST /code"]}}
 
 
-def sign_ins(base: str, fake, people: list, clients: int, seconds: int, counted: dict) -> dict:
-    """Whole sign-ins from ``clients`` threads for ``seconds``: their rate and time.
+def sign_in_rounds(base: str, fake, people: list, rounds: int, seconds: int,
+                   counted: dict) -> dict:
+    """Whole sign-ins at 1 client, then 2, ``rounds`` times: per client count, rate and times.
 
     Adds the statements each request ran to ``counted``.
     """
-    queue, numbers, lock = itertools.cycle(people), itertools.count(SESSIONS), threading.Lock()
-    times, server_ms, twilio_before = [], [], len(fake.seconds)
+    queue, numbers = itertools.cycle(people), itertools.count(SESSIONS)
+    runs = {1: [], 2: []}
+    for _ in range(rounds):
+        for clients, taken in runs.items():
+            taken.append(_sign_ins(base, fake, queue, numbers, clients, seconds, counted))
+    figures = {}
+    for clients, taken in runs.items():
+        samples = [sample for run in taken for sample in run["samples"]]
+        elapsed = sum(run["seconds"] for run in taken)
+        twilio_ms = sum(run["twilio_s"] for run in taken) / len(samples) * 1000  # one text each
+        outside = statistics.median(s["server_ms"] - s["hash_ms"] for s in samples)
+        figures[clients] = {"per_s": len(samples) / elapsed,
+                            **{key: statistics.median(s[key] for s in samples)
+                               for key in ("ms", "server_ms", "hash_ms")},
+                            "outside_ms": outside, "app_ms": outside - twilio_ms}
+        print(f"sign-ins at {clients} client(s): {figures[clients]['per_s']:.1f}/s", flush=True)
+    return figures
+
+
+def _sign_ins(base: str, fake, queue, numbers, clients: int, seconds: int, counted: dict) -> dict:
+    """Whole sign-ins from ``clients`` threads for ``seconds``, as the next people in ``queue``."""
+    samples, lock, twilio_before = [], threading.Lock(), len(fake.seconds)
     deadline = time.monotonic() + seconds
 
     def client():
-        while time.monotonic() < deadline and len(times) < MOST_SIGN_INS:
+        while time.monotonic() < deadline and len(samples) < MOST_SIGN_INS:
             with lock:
                 person, n = next(queue), next(numbers)
             began = time.perf_counter()
             browser = sign_in(base, fake, person, address(n))
             with lock:
-                times.append(time.perf_counter() - began)
-                server_ms.append(sum(browser.server_ms.values()))
+                samples.append({"ms": (time.perf_counter() - began) * 1000,
+                                "server_ms": sum(browser.server_ms.values()),
+                                "hash_ms": sum(browser.hash_ms.values())})
                 for step, count in browser.statements.items():
                     counted.setdefault(step, set()).add(count)
 
@@ -97,9 +120,5 @@ def sign_ins(base: str, fake, people: list, clients: int, seconds: int, counted:
     with ThreadPoolExecutor(clients) as pool:
         for done in [pool.submit(client) for _ in range(clients)]:
             done.result()  # a failed sign-in stops the run with its error
-    elapsed = time.monotonic() - began
-    twilio_ms = sum(fake.seconds[twilio_before:]) / len(times) * 1000  # one text per sign-in
-    print(f"sign-ins at {clients} client(s): {len(times) / elapsed:.1f}/s", flush=True)
-    return {"per_s": len(times) / elapsed, "ms": statistics.median(times) * 1000,
-            "server_ms": statistics.median(server_ms),
-            "app_ms": statistics.median(server_ms) - twilio_ms}
+    return {"samples": samples, "seconds": time.monotonic() - began,
+            "twilio_s": sum(fake.seconds[twilio_before:])}
