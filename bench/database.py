@@ -9,11 +9,10 @@ from sqlalchemy import func, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from twofactor.extensions import db  # noqa: E402
-from twofactor.models import AuditEvent, FailedGuess, SendEvent, User  # noqa: E402
+from twofactor.models import AuditEvent, LimitEvent, User  # noqa: E402
 
 MIGRATIONS = ROOT / "migrations"
-COUNTED = {"users": User, "send events": SendEvent, "failed guesses": FailedGuess,
-           "audit events": AuditEvent}
+COUNTED = {"users": User, "limit counters": LimitEvent, "audit events": AuditEvent}
 
 
 def database_url(target: str) -> str:

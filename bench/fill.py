@@ -1,5 +1,10 @@
 """Fill a database with many accounts and a month of sends, wrong codes and audit events.
 
+Every limit counts rows of one table, limit_event(key, at): a send is a row under each of its
+keys (account, cooldown, and the site-wide confirmed count, as a sign-in's code is), a wrong
+code or password one row under its key. ``rows`` sends and ``rows`` wrong entries are added,
+so the table gets about 4 × ``rows`` rows, and the audit table ``rows``.
+
 Run: .venv/bin/python bench/fill.py DATABASE [--users N] [--rows M]
 DATABASE is a SQLite file path or a SQLAlchemy URL (postgresql+psycopg://...). Accounts are
 added after those already there (user<k>); the rows are spread over every account.
@@ -15,8 +20,7 @@ from sqlalchemy import func, insert, select
 
 from database import create_schema, database_url, local_app
 from twofactor.extensions import db
-from twofactor.models import AuditEvent, FailedGuess, SendEvent, User, utcnow
-from twofactor.numbers import number_prefix
+from twofactor.models import AuditEvent, LimitEvent, User, utcnow
 
 PASSWORD = "correct horse battery"
 CHUNK = 10_000
@@ -38,11 +42,13 @@ def fill(url: str, users: int = 100_000, rows: int = 1_000_000) -> list[tuple[st
             accounts = conn.execute(select(User.id, User.username, User.phone)).all()
             ips = [".".join(str(rng.randrange(1, 224 if n == 0 else 255)) for n in range(4))
                    for _ in range(50_000)]
-            for model in (SendEvent, FailedGuess, AuditEvent):
-                write(conn, model.__table__, _history(model, rows, accounts, ips, rng))
+            for kind in ("sends", "wrong entries", "audit"):
+                write(conn, (AuditEvent if kind == "audit" else LimitEvent).__table__,
+                      _history(kind, rows, accounts, ips, rng))
         db.engine.dispose()
-    print(f"fill: {users:,} users and {rows:,} rows in each of send events, failed guesses and "
-          f"audit events in {time.perf_counter() - began:.1f} s ({url.split(':')[0]})", flush=True)
+    print(f"fill: {users:,} users, {rows:,} sends and {rows:,} wrong entries as limit counters, "
+          f"{rows:,} audit events in {time.perf_counter() - began:.1f} s ({url.split(':')[0]})",
+          flush=True)
     return added
 
 
@@ -72,33 +78,35 @@ def _add_users(conn, write, count: int) -> list[tuple[str, str]]:
               for k in range(first, first + count)]
     rows = ({"username": name, "phone": phone, "password_hash": account.password_hash,
              "phone_confirmed": True} for name, phone in people)
-    write(conn, User.__table__, _chunks(User.__table__, rows, count))
+    write(conn, User.__table__, _chunks(User.__table__, rows))
     return people
 
 
-def _history(model, count: int, accounts: list, ips: list[str], rng: random.Random):
-    """``count`` rows of ``model`` over the last 30 days, oldest first, over random accounts."""
+def _history(kind: str, count: int, accounts: list, ips: list[str], rng: random.Random):
+    """``count`` sends, wrong entries or audit events over the last 30 days, oldest first."""
     start, step = utcnow() - HISTORY, HISTORY / max(count, 1)
 
-    def row(i: int) -> dict:
-        user_id, username, phone = rng.choice(accounts)
+    def rows(i: int) -> list[dict]:
+        user_id, username, _phone = rng.choice(accounts)
         at = start + step * (i + rng.random())
-        if model is SendEvent:
-            return {"user_id": user_id, "ip": rng.choice(ips), "prefix": number_prefix(phone),
-                    "at": at}
-        if model is FailedGuess:
-            return {"user_id": user_id, "at": at}
-        return {"user_id": user_id, "username": username, "event": rng.choice(EVENTS),
-                "ip": rng.choice(ips), "at": at}
-    return _chunks(model.__table__, (row(i) for i in range(count)), count)
+        if kind == "sends":
+            keys = [f"send:account:{user_id}", f"send:cooldown:{user_id}", "send:confirmed"]
+        elif kind == "wrong entries":
+            keys = [rng.choice([f"guess:account:{user_id}", f"password:account:{username}",
+                                f"password:network:{rng.choice(ips)}"])]
+        else:
+            return [{"user_id": user_id, "username": username, "event": rng.choice(EVENTS),
+                     "ip": rng.choice(ips), "at": at}]
+        return [{"key": key, "at": at} for key in keys]
+    table = (AuditEvent if kind == "audit" else LimitEvent).__table__
+    return _chunks(table, chain.from_iterable(rows(i) for i in range(count)))
 
 
-def _chunks(table, rows, count: int):
+def _chunks(table, rows):
     """``rows`` in lists of CHUNK, each row given every other column the database needs."""
     extra = None
-    for _ in range(0, count, CHUNK):
-        chunk = list(islice(rows, CHUNK))
-        if extra is None and chunk:  # every row of a table lacks the same columns
+    while chunk := list(islice(rows, CHUNK)):
+        if extra is None:  # every row of a table lacks the same columns
             extra = _missing_columns(table, chunk[0].keys())
         for row in chunk:
             row.update((name, make()) for name, make in extra)

@@ -18,9 +18,15 @@ RAISED_LIMITS = {
     "PENDING_LIFETIME": timedelta(hours=1),
     "SEND_COOLDOWN": timedelta(0),
     "SEND_LIMITS_ACCOUNT": [(MANY, timedelta(hours=1)), (MANY, timedelta(hours=24))],
-    "SEND_LIMIT_IP": (MANY, timedelta(hours=1)),
+    "SEND_LIMIT_CONFIRMED_GLOBAL": (MANY, timedelta(hours=24)),
+    "SEND_LIMITS_NETWORK": [(MANY, timedelta(hours=1)), (MANY, timedelta(hours=24))],
+    "SEND_LIMITS_NUMBER": [(MANY, timedelta(hours=1)), (MANY, timedelta(hours=24))],
     "SEND_LIMIT_PREFIX": (MANY, timedelta(hours=1)),
+    "SEND_LIMIT_COUNTRY": (MANY, timedelta(hours=1)),
     "SEND_LIMIT_GLOBAL": (MANY, timedelta(hours=24)),
+    "SIGNUP_LIMIT_NETWORK": (MANY, timedelta(hours=1)),
+    "PASSWORD_DELAY_AFTER": MANY,
+    "PASSWORD_DELAY_AFTER_NETWORK": MANY,
 }
 
 
@@ -34,7 +40,9 @@ def production_config(database_url: str, secret_key: str, twilio_http_client) ->
         "TWILIO_FROM_NUMBER": FROM_NUMBER,
         "TWILIO_MESSAGING_SERVICE_SID": None,
         "TWILIO_HTTP_CLIENT": twilio_http_client,
-        "PUBLIC_URL": None,  # no status callbacks: nothing could receive them
+        # Production requires it and answers only its host; the load generator connects to
+        # 127.0.0.1. Status callbacks name it, but the fake Twilio never calls back.
+        "PUBLIC_URL": "https://127.0.0.1",
         # The load generator plays the TLS proxy: it sends X-Forwarded-Proto: https (and a
         # client address), so production mode serves the request instead of redirecting it.
         "TRUSTED_PROXIES": 1,

@@ -73,10 +73,12 @@ def test_a_resend_is_refused_during_the_cooldown_then_allowed(page, make_user, p
     expect(page.get_by_text("You can ask for a new code now.")).to_be_visible()
     page.get_by_role("button", name="Send a new code").click()
     expect(page.get_by_text("We sent a text message")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text(
+        "We sent you a new code. The one before it no longer works.")
     second = phone_of(number).last_code()
     assert second != first
-    enter_code(page, first)
-    expect(page.get_by_role("alert")).to_contain_text("not right")
+    enter_code(page, first)  # the replaced code: said so, and no guess is counted
+    expect(page.get_by_role("alert")).to_contain_text("replaced by a newer one")
     enter_code(page, second)
     expect(page.get_by_role("heading", name=f"Welcome, {name}")).to_be_visible()
 
@@ -118,3 +120,28 @@ def test_a_pending_user_is_sent_back_to_the_code_page(page, make_user):
     page.goto("/")
     expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
     expect(page.get_by_text("Enter the code we sent you to finish signing in.")).to_be_visible()
+
+
+def test_signing_in_right_after_signing_up_sends_a_code_and_tells_one_story(page, phone_of):
+    """The sign-up code was used, so a new sign-in is no resend: it gets its own code, and the
+    page says nothing about waiting."""
+    page.goto("/signup")
+    page.get_by_label("Username").fill("quickreturn")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_label("Phone number").fill("(201) 555-0144")
+    page.get_by_role("button", name="Create account").click()
+    first = phone_of("+12015550144").last_code()
+    enter_code(page, first)
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    sign_in(page, "quickreturn")
+    expect(page.get_by_text("We sent a text message with a 6-digit code")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_text("A code was just sent")).to_have_count(0)
+    expect(page.locator("#resend-wait")).to_contain_text(re.compile(r"in \d+ seconds?|now"))
+    outbox = page.context.new_page()
+    outbox.goto("/dev/outbox")
+    expect(outbox.locator("article.outbox", has_text="(quickreturn)")).to_have_count(2)
+    outbox.close()
+    enter_code(page, phone_of("+12015550144").last_code())
+    expect(page.get_by_role("heading", name="Welcome, quickreturn")).to_be_visible()
