@@ -5,7 +5,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from twofactor import errors, security
+from twofactor import commands, delivery, errors, health, outbox, security, views, webhooks
 from twofactor.extensions import csrf, db, login_manager, migrate
 
 
@@ -33,12 +33,9 @@ def create_app(test_config=None):
     security.init_app(app)
     errors.init_app(app)
 
-    # sessions registers loaders; outbox, delivery, health and webhooks add routes to the blueprint
-    # before it is registered
-    from twofactor import (commands, delivery, health, outbox, sessions, views,  # noqa: F401
-                           webhooks)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(commands.cli)
+    # The sign-in pages, then one blueprint per concern beside them, then the commands.
+    for blueprint in (views.bp, delivery.bp, outbox.bp, health.bp, webhooks.bp, commands.cli):
+        app.register_blueprint(blueprint)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -16,6 +16,14 @@ from twofactor.models import LoginSession, OneTimeCode, PendingLogin, User
 VICTIM = "+12015550123"  # alice's confirmed number
 
 
+@pytest.fixture
+def quick_hashes(monkeypatch):
+    """New accounts' passwords hashed with few rounds, so hundreds of sign-ups take seconds."""
+    from werkzeug.security import generate_password_hash
+    monkeypatch.setattr("twofactor.models.generate_password_hash",
+                        lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"))
+
+
 def victim_gets_a_code(app, twilio) -> bool:
     """Alice signs in from her own address; True when her code went out."""
     sent = len(twilio.requests)
@@ -25,7 +33,8 @@ def victim_gets_a_code(app, twilio) -> bool:
     return len(twilio.requests) == sent + 1 and b"We sent a text message" in page.data
 
 
-def test_one_ipv6_64_is_one_network_and_cannot_spend_the_site_wide_cap(app, twilio):
+def test_one_ipv6_64_is_one_network_and_cannot_spend_the_site_wide_cap(app, twilio,
+                                                                      quick_hashes):
     """101 addresses of one /64, 10 sign-ups each: the /64 counts as one client network."""
     for host in range(101):
         for n in range(10):
@@ -35,7 +44,7 @@ def test_one_ipv6_64_is_one_network_and_cannot_spend_the_site_wide_cap(app, twil
     assert victim_gets_a_code(app, twilio)
 
 
-def test_sign_ups_from_everywhere_spend_only_the_new_number_cap(app, twilio):
+def test_sign_ups_from_everywhere_spend_only_the_new_number_cap(app, twilio, quick_hashes):
     """Sign-ups from many networks use up the site-wide cap on codes to new numbers; the
     people who already have accounts still get their sign-in codes."""
     app.config["SEND_LIMIT_GLOBAL"] = (20, timedelta(hours=24))
@@ -45,7 +54,8 @@ def test_sign_ups_from_everywhere_spend_only_the_new_number_cap(app, twilio):
     assert victim_gets_a_code(app, twilio)
 
 
-def test_sign_ups_aimed_at_a_prefix_never_stop_the_victims_sign_in(app, twilio, clock):
+def test_sign_ups_aimed_at_a_prefix_never_stop_the_victims_sign_in(app, twilio, clock,
+                                                                   quick_hashes):
     """20 sign-ups an hour to numbers sharing alice's prefix, for 6 hours: her code comes."""
     for hour in range(6):
         for n in range(20):
@@ -55,7 +65,7 @@ def test_sign_ups_aimed_at_a_prefix_never_stop_the_victims_sign_in(app, twilio, 
         clock.tick(timedelta(hours=1))
 
 
-def test_many_accounts_naming_one_number_send_it_few_codes(app, twilio, clock):
+def test_many_accounts_naming_one_number_send_it_few_codes(app, twilio, clock, quick_hashes):
     """New accounts with the victim's number, from new networks, all day: 5 texts, not 480."""
     to_victim = 0
     for n in range(480):

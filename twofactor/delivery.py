@@ -1,9 +1,10 @@
 """What the code page says about delivery, from Twilio's status callbacks, and its JSON twin."""
-from flask import abort, current_app, jsonify
+from flask import Blueprint, abort, current_app, jsonify
 
 from . import codes, sessions
 from .models import OneTimeCode
-from .views import bp
+
+bp = Blueprint("delivery", __name__)
 
 # (words for the person, final?, failed?) per Twilio status; None is "no news yet".
 SMS = {

@@ -1,10 +1,11 @@
 """``/healthz`` for load balancers: does this instance reach its database?"""
-from flask import current_app
+from flask import Blueprint, current_app
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
-from .views import bp
+
+bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")

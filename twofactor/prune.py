@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, exists, or_
 
+from . import voice
 from .extensions import db
 from .models import (AuditEvent, LimitEvent, LoginSession, OneTimeCode, OutboxMessage,
                      PendingLogin, User, utcnow)
@@ -34,6 +35,8 @@ def longest_window() -> timedelta:
 def prune(now: datetime | None = None) -> dict[str, int]:
     """Remove expired and unneeded rows; return how many of each kind went."""
     cfg, now = current_app.config, now or utcnow()
+    voice.wipe_dead_seals()  # an expired code's sealed call code goes at once, not in a day
+    db.session.commit()
     # Used codes feed the wrong-codes-in-a-row rule for GUESS_WINDOW, so keep them that long.
     old_sign_in = now - max(KEEP_SIGN_INS, cfg["GUESS_WINDOW"])
     abandoned = now - cfg["UNCONFIRMED_ACCOUNT_LIFETIME"]

@@ -84,7 +84,7 @@ def init_app(app: Flask) -> None:
     def require_https_on_our_host():
         """Refuse other Host headers; send plain-HTTP visitors to the HTTPS address."""
         # Load balancers probe /healthz over plain HTTP, by an internal address.
-        if not production or request.endpoint == "twofactor.healthz":
+        if not production or request.endpoint == "health.healthz":
             return None
         if request.host.split(":")[0] != public_host(app):
             abort(400)  # a Host an attacker chose must never shape a link or a text

@@ -3,6 +3,8 @@
 The tutorial's three steps: ``signup``/``login`` collect, ``deliver`` generates and
 sends, ``code`` compares.
 """
+from dataclasses import dataclass
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -106,17 +108,15 @@ def code():
     user = db.session.get(User, pending.user_id)
     form = CodeForm()
     if form.validate_on_submit():
-        try:
-            problem = compare(pending, user, form.code.digits)
-        except limits.Refused as refused:  # the account's budget is spent: say until when
-            form.code.errors.append(refused.message)
-            return (render_code_page(pending, user, form), 429,
-                    {"Retry-After": str(refused.retry_after)})
-        if problem is None:
+        verdict = compare(pending, user, form.code.digits)
+        if verdict.signed_in:
             flash("Your phone number is confirmed. Welcome!" if pending.purpose == "signup"
                   else "You are signed in.", "success")
             return redirect(pending.next_url or url_for(".home"))
-        form.code.errors.append(problem)
+        form.code.errors.append(verdict.message)
+        if verdict.retry_after:  # a limit, not the code: say until when
+            return (render_code_page(pending, user, form), 429,
+                    {"Retry-After": str(verdict.retry_after)})
     return render_code_page(pending, user, form)
 
 
@@ -160,7 +160,7 @@ def deliver(pending: PendingLogin, user: User, channel: str) -> bool:
         # A wait is news, not an error: nothing went wrong.
         flash(refused.message, "info" if refused.limit == "cooldown" else "error")
         return False
-    urls = voice.webhook_urls(otp, code)  # status callback and call URL; none without PUBLIC_URL
+    urls = voice.arm_callbacks(otp, code)  # status callback and call URL; none without PUBLIC_URL
     db.session.commit()  # count the send before the slow Twilio call, and release the locks
     try:
         sent = phone.send_code(channel, user.phone, code, account=user.username, **urls)
@@ -205,31 +205,43 @@ def record_failed_send(otp, user: User, counted: list, error: "phone.DeliveryErr
     db.session.commit()
 
 
-def compare(pending: PendingLogin, user: User, digits: str) -> str | None:
-    """Step 3 of the tutorial: check the code; None on success, else what to tell the person.
+@dataclass
+class Verdict:
+    """What checking a typed code decided: signed in, or what to tell the person (and, when a
+    limit refused to look at the code, how many seconds to wait)."""
 
-    Raises limits.Refused, without looking at the code, while the account's budget is
-    spent or it waits out the delay after several wrong codes in a row.
+    signed_in: bool
+    message: str = ""
+    retry_after: int = 0
+
+
+def compare(pending: PendingLogin, user: User, digits: str) -> Verdict:
+    """Step 3 of the tutorial: check the typed code against the one sent, at most once.
+
+    While the account's budget is spent, or it waits out the delay after several wrong codes
+    in a row, the code is not even looked at.
     """
     limits.lock(policy.guess_key(user.id))
-    try:
-        limits.check(policy.guess_rules(user.id))
-        if refused := limits.delay_refusal(policy.guess_delay(user.id)):
-            raise refused
-    except limits.Refused as refused:
+    refused = (limits.refusal(policy.guess_rules(user.id))
+               or limits.delay_refusal(policy.guess_delay(user.id)))
+    if refused:
         audit.record("limit_hit", user, refused.limit)
         db.session.commit()
-        raise
+        return Verdict(False, refused.message, refused.retry_after)
     result, otp = codes.check_code(pending, digits)
     if result is Check.OK:
         finish_sign_in(pending, user, otp)
-        return None
-    if result is Check.DEAD:
-        db.session.commit()
-        return "This code has expired or has been used up. Ask for a new code below."
+        return Verdict(True)
+    if result is Check.WRONG:
+        return wrong_code(user, otp)  # still under the lock: the guess is counted first
+    db.session.commit()
     if result is Check.REPLACED:
-        db.session.commit()
-        return "That code was replaced by a newer one. Enter the code we sent last."
+        return Verdict(False, "That code was replaced by a newer one. Enter the code we sent last.")
+    return Verdict(False, "This code has expired or has been used up. Ask for a new code below.")
+
+
+def wrong_code(user: User, otp) -> Verdict:
+    """Count a wrong code against the account's budget; warn the holder when it is spent."""
     limits.record(policy.guess_key(user.id))
     audit.record("code_refused", user, otp.channel)
     spent = limits.refusal(policy.guess_rules(user.id)) is not None
@@ -241,8 +253,10 @@ def compare(pending: PendingLogin, user: User, digits: str) -> str | None:
                "codes. If it was not you, please change your password.")
     left = current_app.config["CODE_MAX_ATTEMPTS"] - otp.failed_attempts
     if left <= 0:
-        return "That code is not right, and it no longer works. Ask for a new code below."
-    return f"That code is not right. You can try {left} more time{'s' if left > 1 else ''}."
+        return Verdict(False, "That code is not right, and it no longer works. "
+                              "Ask for a new code below.")
+    return Verdict(False, f"That code is not right. You can try {left} more "
+                          f"time{'s' if left > 1 else ''}.")
 
 
 def finish_sign_in(pending: PendingLogin, user: User, otp) -> None:

@@ -112,16 +112,19 @@ def call_fields(code: str) -> tuple[str, dict]:
     return token, {"call_token": token_hash(token), "call_code_sealed": seal(code, token)}
 
 
-def webhook_urls(otp: OneTimeCode, code: str) -> dict:
-    """Where Twilio reports status and fetches a call's TwiML; empty without PUBLIC_URL."""
+def arm_callbacks(otp: OneTimeCode, code: str) -> dict:
+    """Where Twilio reports status and fetches a call's TwiML; empty without PUBLIC_URL.
+
+    For a call this also stores on ``otp`` the hash of a fresh call token and the sealed code.
+    """
     if not current_app.config["PUBLIC_URL"]:
         return {}  # Twilio cannot reach us: the call carries its TwiML, no status callbacks
-    urls = {"status_callback": public_url("twofactor.twilio_status")}
+    urls = {"status_callback": public_url("twilio.twilio_status")}
     if otp.channel == "voice":
         token, fields = call_fields(code)
         for column, value in fields.items():
             setattr(otp, column, value)
-        urls["call_url"] = public_url("twofactor.twilio_voice", token=token)
+        urls["call_url"] = public_url("twilio.twilio_voice", token=token)
     return urls
 
 

@@ -7,14 +7,15 @@ job instead.
 import hmac
 from functools import wraps
 
-from flask import Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import update
 from twilio.request_validator import RequestValidator
 
 from . import codes, voice
 from .extensions import csrf, db
 from .models import OneTimeCode, utcnow
-from .views import bp
+
+bp = Blueprint("twilio", __name__)
 
 # How far along each status is; a late "sent" must not overwrite "delivered".
 PROGRESS = {"accepted": 0, "scheduled": 0, "queued": 0, "initiated": 1, "sending": 1,
@@ -100,7 +101,7 @@ def twilio_voice(token: str):
     db.session.commit()
     if moved is None or moved.rowcount != 1:
         return twiml(voice.goodbye_twiml())
-    return twiml(voice.gate_twiml(voice.public_url("twofactor.twilio_voice_digits", token=fresh)))
+    return twiml(voice.gate_twiml(voice.public_url("twilio.twilio_voice_digits", token=fresh)))
 
 
 @bp.post("/twilio/voice/<token>/digits")
