@@ -31,7 +31,7 @@ BLANKS = {int: int, float: float, bool: bool, str: str, datetime: utcnow, date: 
 
 
 def fill(url: str, users: int = 100_000, rows: int = 1_000_000) -> list[tuple[str, str]]:
-    """Add ``users`` accounts and ``rows`` rows to each growing table; the new (username, phone)s."""
+    """Add ``users`` accounts, ``rows`` sends, wrong entries and audit events; who was added."""
     app = local_app(url)
     create_schema(app)
     began, rng = time.perf_counter(), random.Random(15)

@@ -23,7 +23,7 @@ def machine(database: str, generator: str, load_before: float) -> list[str]:
 
 def table(phases: dict[str, dict]) -> str:
     """The figures of each phase side by side."""
-    rows = [("rows at start: users / sends / failed guesses / audit events",
+    rows = [("rows at start: users / limit counters / audit events",
              lambda p: " / ".join(f"{n:,}" for n in p["rows"].values())),
             ("bare route: req/s (p50 / p99 ms)", lambda p: _load(p["bare"])),
             ("wrong-code POST: req/s (p50 / p99 ms)", lambda p: _load(p["app"])),
