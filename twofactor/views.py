@@ -41,7 +41,8 @@ def signup():
     if form.is_submitted() and (refused := limits.refusal(rules)):
         # Checked before the form, so "that name is taken" cannot be probed past the limit.
         form.username.errors = [refused.message]
-        return render_template("signup.html", form=form), 429, {"Retry-After": refused.retry_after}
+        return (render_template("signup.html", form=form), 429,
+                {"Retry-After": str(refused.retry_after)})
     if form.validate_on_submit():
         user = User(username=form.username.data, phone=form.phone.e164,
                     preferred_channel=form.channel.data)
@@ -79,7 +80,7 @@ def login():
             if refused := limits.delay_refusal(delay):
                 form.password.errors.append(refused.message)
                 return (render_template("login.html", form=form), 429,
-                        {"Retry-After": refused.retry_after})
+                        {"Retry-After": str(refused.retry_after)})
         user = sessions.find_user(name)
         if not sessions.password_ok(user, password):
             limits.record(*policy.password_keys(name, network))
