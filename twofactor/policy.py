@@ -108,9 +108,19 @@ def guess_delay(user_id: int) -> Delay:
                  "before trying again.")
 
 
+def password_name_key(username: str) -> str:
+    """Failed passwords count per typed name, the same whether or not it exists."""
+    return f"password:account:{username.lower()}"
+
+
+def password_network_key(network: str) -> str:
+    """Failed passwords count per client network too."""
+    return f"password:network:{network}"
+
+
 def password_keys(username: str, network: str) -> list[str]:
-    """Failed passwords count per typed name (the same whether or not it exists) and network."""
-    return [f"password:account:{username.lower()}", f"password:network:{network}"]
+    """The keys one failed password is counted under."""
+    return [password_name_key(username), password_network_key(network)]
 
 
 def password_delays(username: str, network: str) -> list[Delay]:
@@ -129,13 +139,13 @@ def password_delays(username: str, network: str) -> list[Delay]:
 def account_keys(user: User) -> list[str]:
     """Every key that counts against one account, for an operator's reset."""
     return [f"send:account:{user.id}", cooldown_key(user.id), guess_key(user.id),
-            password_keys(user.username, "")[0]]
+            password_name_key(user.username)]
 
 
 def network_keys(network: str) -> list[str]:
     """Every key that counts against one client network, for an operator's reset."""
     return [f"send:network:{network}", f"signup:network:{network}",
-            password_keys("", network)[1]]
+            password_network_key(network)]
 
 
 def signup_rules(network: str) -> list[Rule]:
