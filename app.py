@@ -5,8 +5,10 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from twofactor import commands, delivery, errors, health, outbox, security, views, webhooks
+from twofactor import commands, errors, health, security
 from twofactor.extensions import csrf, db, login_manager, migrate
+from twofactor.providers import delivery, outbox, webhooks
+from twofactor.signin import views
 
 
 def create_app(test_config=None):

@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from itertools import chain, islice
 
+from database import create_schema, database_url, local_app
 from sqlalchemy import func, insert, select
 
-from database import create_schema, database_url, local_app
 from twofactor.extensions import db
 from twofactor.models import AuditEvent, LimitEvent, User, utcnow
 

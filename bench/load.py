@@ -17,6 +17,7 @@ import measure
 import report
 import servers
 from settings import describe_limits
+
 from twofactor.extensions import db
 
 SEED_USERS = 256  # accounts the run signs in as (the big fill adds the rest)

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import loadgen
 from browser import WRONG_ANSWER, Browser, pending_wrong_code, sign_in
 from fill import PASSWORD
+
 from twofactor.extensions import db
 from twofactor.models import User
 

@@ -13,9 +13,12 @@ import time
 
 import database
 import fill
-from twofactor import codes, limits, policy, prune, sessions
+
+from twofactor import prune
+from twofactor.abuse import limits, policy
 from twofactor.extensions import db
 from twofactor.models import User
+from twofactor.signin import codes, sessions
 
 REPEAT = 200
 

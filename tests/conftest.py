@@ -2,11 +2,11 @@
 import re
 
 import pytest
+from databases import Databases
+from fake_twilio import FakeTwilio, LocalHttpClient
 from freezegun import freeze_time
 
 from app import create_app
-from databases import Databases
-from fake_twilio import FakeTwilio, LocalHttpClient
 from twofactor.extensions import db
 from twofactor.models import LimitEvent, User
 

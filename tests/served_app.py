@@ -8,9 +8,10 @@ import json
 import os
 from datetime import timedelta
 
-from app import create_app
 from conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 from fake_twilio import LocalHttpClient
+
+from app import create_app
 
 
 def limits_from_json(settings: dict) -> dict:

@@ -4,9 +4,9 @@ import re
 from datetime import timedelta
 
 import pytest
+from conftest import PASSWORD, code_in, counted, is_signed_in, sign_up
 from werkzeug.security import generate_password_hash
 
-from conftest import PASSWORD, code_in, counted, is_signed_in, sign_up
 from twofactor.extensions import db
 from twofactor.models import OneTimeCode, User
 

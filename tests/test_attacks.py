@@ -8,8 +8,8 @@ import io
 from datetime import timedelta
 
 import pytest
-
 from conftest import PASSWORD, counted, sign_up
+
 from twofactor.extensions import db
 from twofactor.models import LoginSession, OneTimeCode, PendingLogin, User
 
@@ -220,8 +220,9 @@ def test_the_sms_never_names_a_host_the_client_chose(app, twilio):
 
 
 def test_production_answers_only_its_own_host(app_config, twilio):
-    from app import create_app
     from conftest import PRODUCTION_KEY
+
+    from app import create_app
     app = create_app({**app_config, "TESTING": False, "SECRET_KEY": PRODUCTION_KEY,
                       "PUBLIC_URL": "https://2fa.example.com"})
     client = app.test_client()

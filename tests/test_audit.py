@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from conftest import PASSWORD, AuthActions
 from test_abuse import spend_budget, wrong
+
 from twofactor.extensions import db
 from twofactor.models import AuditEvent, PendingLogin
 

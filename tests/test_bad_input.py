@@ -5,11 +5,11 @@ from urllib.parse import quote
 
 import phonenumbers
 import pytest
+from conftest import PASSWORD, code_in
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
-from conftest import PASSWORD, code_in
 from twofactor.extensions import db
 from twofactor.models import OneTimeCode, User
 

@@ -2,11 +2,11 @@
 from datetime import timedelta
 
 import pytest
-
 from conftest import counted, is_signed_in
-from twofactor import codes
+
 from twofactor.extensions import db
 from twofactor.models import OneTimeCode
+from twofactor.signin import codes
 
 
 def other(code: str) -> str:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import PASSWORD
 from flask.cli import FlaskGroup
 
 from app import create_app
 from config import DEV_SECRET_KEY
-from conftest import PASSWORD
 from twofactor.extensions import db
 from twofactor.models import AuditEvent, User
 from twofactor.security import ConfigError

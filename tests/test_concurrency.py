@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-
-from app import create_app
 from conftest import PASSWORD, code_in, counted
 from gunicorn_server import SECRET_KEY, gunicorn, served_env
+
+from app import create_app
 from twofactor.extensions import db
 from twofactor.models import LimitEvent, LoginSession, OneTimeCode, User
 

@@ -2,9 +2,9 @@
 import logging
 
 import pytest
+from conftest import PASSWORD, PRODUCTION_KEY, PRODUCTION_URL, add_user
 
 from app import create_app
-from conftest import PASSWORD, PRODUCTION_KEY, PRODUCTION_URL, add_user
 
 LONG_KEY = PRODUCTION_KEY
 

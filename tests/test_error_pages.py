@@ -3,10 +3,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from conftest import PASSWORD, AuthActions, is_signed_in
 from werkzeug.exceptions import TooManyRequests, abort
 
 from app import create_app
-from conftest import PASSWORD, AuthActions, is_signed_in
 from twofactor.extensions import db
 from twofactor.models import OneTimeCode, User
 

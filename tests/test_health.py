@@ -1,6 +1,7 @@
 """``/healthz`` tells a load balancer whether this instance reaches its database."""
-from app import create_app
 from conftest import PRODUCTION_KEY, PRODUCTION_URL
+
+from app import create_app
 
 
 def test_healthz_is_200_with_a_database_and_sets_no_cookie(client):

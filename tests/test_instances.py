@@ -9,11 +9,11 @@ import json
 
 import pytest
 import requests
-
-from app import create_app
 from conftest import PASSWORD, code_in, counted
 from gunicorn_server import SECRET_KEY, gunicorn, served_env
 from test_concurrency import TIMEOUT, at_once, report
+
+from app import create_app
 from twofactor.extensions import db
 from twofactor.models import LimitEvent, LoginSession, OneTimeCode, User
 

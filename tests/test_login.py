@@ -2,7 +2,6 @@
 from datetime import timedelta
 
 import pytest
-
 from conftest import PASSWORD, is_signed_in
 
 

@@ -7,18 +7,25 @@ from datetime import datetime
 from pathlib import Path
 
 import flask_migrate
+import legacy_schema as legacy
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-
-import legacy_schema as legacy
-from app import create_app
 from databases import upgrade
+
+from app import create_app
 from twofactor.extensions import db
-from twofactor.models import (AuditEvent, LimitEvent, LoginSession, OneTimeCode, PendingLogin,
-                              User, token_hash)
+from twofactor.models import (
+    AuditEvent,
+    LimitEvent,
+    LoginSession,
+    OneTimeCode,
+    PendingLogin,
+    User,
+    token_hash,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 

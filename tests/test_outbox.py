@@ -2,7 +2,6 @@
 import re
 
 import pytest
-
 from conftest import PASSWORD, PRODUCTION_KEY, PRODUCTION_URL
 
 CONSOLE = {"TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None}

@@ -4,10 +4,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, code_in
 
 from app import create_app
-from conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, code_in
-from twofactor import phone, voice
+from twofactor.providers import phone, voice
 
 
 def test_spoken_digits_reads_every_digit_on_its_own():

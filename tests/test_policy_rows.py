@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 from conftest import PASSWORD, code_in
-from twofactor import codes
+
+from twofactor.signin import codes
 
 PACKAGE = Path(__file__).resolve().parents[1] / "twofactor"
 

@@ -3,13 +3,21 @@ batches, and a second run removes nothing. Time is moved, never slept."""
 from datetime import timedelta
 
 import pytest
+from conftest import PASSWORD, counted
 from sqlalchemy import func
 
-from conftest import PASSWORD, counted
 from twofactor import prune as pruning
 from twofactor.extensions import db
-from twofactor.models import (AuditEvent, LimitEvent, LoginSession, OneTimeCode, OutboxMessage,
-                              PendingLogin, User, utcnow)
+from twofactor.models import (
+    AuditEvent,
+    LimitEvent,
+    LoginSession,
+    OneTimeCode,
+    OutboxMessage,
+    PendingLogin,
+    User,
+    utcnow,
+)
 
 
 def count(model) -> int:

@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 from conftest import PASSWORD
+
 from twofactor.extensions import db
 from twofactor.models import User
 

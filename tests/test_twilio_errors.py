@@ -7,10 +7,10 @@ import socket
 from datetime import timedelta
 
 import pytest
-
-from app import create_app
 from conftest import PASSWORD, AuthActions, code_in, counted
 from fake_twilio import LocalHttpClient
+
+from app import create_app
 from twofactor.extensions import db
 from twofactor.models import OneTimeCode, User
 

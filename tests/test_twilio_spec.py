@@ -4,12 +4,12 @@ import hashlib
 
 import pytest
 import requests
-from lxml import etree
-
 from conftest import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
 from fake_twilio import SPEC, SPEC_DIR, SPEC_SHA256, TWIML_LIMIT
+from lxml import etree
 from twilio_callbacks import PUBLIC_URL
-from twofactor import phone, voice
+
+from twofactor.providers import phone, voice
 
 MESSAGING_SERVICE = "MG" + "fedcba9876543210" * 2
 BASIC = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()

@@ -3,11 +3,11 @@ import re
 from datetime import timedelta
 
 import pytest
-
 from twilio_callbacks import PUBLIC_URL, as_twilio
-from twofactor import codes
+
 from twofactor.extensions import db
 from twofactor.models import OneTimeCode
+from twofactor.signin import codes
 
 CODE = "004217"
 SPOKEN = "0, 0, 4, 2, 1, 7"

@@ -3,10 +3,17 @@ from datetime import timedelta
 from http.cookies import SimpleCookie
 
 import pytest
+from conftest import (
+    PASSWORD,
+    PRODUCTION_KEY,
+    PRODUCTION_URL,
+    AuthActions,
+    add_user,
+    is_signed_in,
+)
 from flask.testing import FlaskClient
 
 from app import create_app
-from conftest import PASSWORD, PRODUCTION_KEY, PRODUCTION_URL, AuthActions, add_user, is_signed_in
 from twofactor.extensions import db
 
 LONG_KEY = PRODUCTION_KEY

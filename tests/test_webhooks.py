@@ -2,11 +2,11 @@
 from datetime import timedelta
 
 import pytest
+from conftest import PASSWORD, add_user
 from sqlalchemy import event
+from twilio_callbacks import PUBLIC_URL, as_twilio, signature, status, twilio_params
 
 from app import create_app
-from conftest import PASSWORD, add_user
-from twilio_callbacks import PUBLIC_URL, as_twilio, signature, status, twilio_params
 from twofactor.extensions import db
 from twofactor.models import OneTimeCode
 

@@ -1,7 +1,6 @@
 """Requests as Twilio makes them to the app: form-encoded, signed with the account's Auth Token."""
-from twilio.request_validator import RequestValidator
-
 from conftest import ACCOUNT_SID, AUTH_TOKEN
+from twilio.request_validator import RequestValidator
 
 PUBLIC_URL = "https://2fa.example.com"
 

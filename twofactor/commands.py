@@ -5,12 +5,12 @@ from flask import Blueprint
 from werkzeug.datastructures import MultiDict
 
 from . import audit as trail
-from . import limits, policy
+from .abuse import limits, policy
 from .extensions import db
-from .forms import CHANNELS, SignupForm
 from .models import AuditEvent, User
 from .numbers import mask_phone
 from .prune import prune as prune_rows
+from .signin.forms import CHANNELS, SignupForm
 
 cli = Blueprint("cli", __name__, cli_group=None)
 LINE = "{:<20} {:<16} {:<16} {:<15} {}"  # one audit event: time, event, user, address, detail

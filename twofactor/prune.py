@@ -4,10 +4,18 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, exists, or_
 
-from . import voice
 from .extensions import db
-from .models import (AuditEvent, LimitEvent, LoginSession, OneTimeCode, OutboxMessage,
-                     PendingLogin, User, utcnow)
+from .models import (
+    AuditEvent,
+    LimitEvent,
+    LoginSession,
+    OneTimeCode,
+    OutboxMessage,
+    PendingLogin,
+    User,
+    utcnow,
+)
+from .providers import voice
 
 BATCH = 1000  # rows per transaction: each lock is short, whatever the backlog
 KEEP_SIGN_INS = timedelta(days=1)  # finished or expired sign-ins stay a day for the audit's sake

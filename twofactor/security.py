@@ -9,7 +9,7 @@ from flask.cli import FlaskGroup
 
 from config import DEV_SECRET_KEY
 
-from .sms import APP_NAME_MAX, one_segment
+from .providers.sms import APP_NAME_MAX, one_segment
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")

@@ -3,12 +3,12 @@ import threading
 
 import pytest
 import requests
+from conftest import twilio_config
 from playwright.sync_api import expect
+from twilio_callbacks import PUBLIC_URL, signature, twilio_params
 from werkzeug.serving import make_server
 
 from app import create_app
-from conftest import twilio_config
-from twilio_callbacks import PUBLIC_URL, signature, twilio_params
 from twofactor.extensions import db
 from twofactor.models import User
 

@@ -25,8 +25,8 @@ from flask import current_app, url_for
 from sqlalchemy import update
 from twilio.twiml.voice_response import VoiceResponse
 
-from .extensions import db
-from .models import OneTimeCode, utcnow
+from ..extensions import db
+from ..models import OneTimeCode, utcnow
 
 READINGS = 3  # the code is read three times so a person can write it down
 GATE_SECONDS = 6  # how long the call waits for a key press before saying goodbye

@@ -8,8 +8,8 @@ import secrets
 from flask import current_app
 from sqlalchemy import update
 
-from .extensions import db
-from .models import OneTimeCode, PendingLogin, utcnow
+from ..extensions import db
+from ..models import OneTimeCode, PendingLogin, utcnow
 
 CODE_DIGITS = 6
 _TYPED_CODE = re.compile(r"[0-9]{6}", re.ASCII)  # ASCII only: "١٢٣٤٥٦" is not a code

@@ -11,9 +11,9 @@ import ipaddress
 
 from flask import current_app
 
+from ..models import User, utcnow
+from ..numbers import country_of, number_prefix
 from .limits import Delay, Rule, last_right_code
-from .models import User, utcnow
-from .numbers import country_of, number_prefix
 
 AGAIN = "You can ask for a new one in {}."
 

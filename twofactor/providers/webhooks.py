@@ -11,9 +11,10 @@ from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import update
 from twilio.request_validator import RequestValidator
 
-from . import codes, voice
-from .extensions import csrf, db
-from .models import OneTimeCode, utcnow
+from ..extensions import csrf, db
+from ..models import OneTimeCode, utcnow
+from ..signin import codes
+from . import voice
 
 bp = Blueprint("twilio", __name__)
 

@@ -1,8 +1,8 @@
 """What the code page says about delivery, from Twilio's status callbacks, and its JSON twin."""
 from flask import Blueprint, abort, current_app, jsonify
 
-from . import codes, sessions
-from .models import OneTimeCode
+from ..models import OneTimeCode
+from ..signin import codes, sessions
 
 bp = Blueprint("delivery", __name__)
 

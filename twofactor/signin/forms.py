@@ -4,10 +4,10 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
+from ..extensions import db
+from ..models import User
+from ..numbers import parse_phone
 from .codes import normalize
-from .extensions import db
-from .models import User
-from .numbers import parse_phone
 
 # Phones must not capitalise a name: "Alice" and "alice" are one account, but say it plainly.
 USERNAME_INPUT = {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}

@@ -7,9 +7,9 @@ from flask import current_app
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
-from .extensions import db
-from .models import OutboxMessage
-from .numbers import mask_phone
+from ..extensions import db
+from ..models import OutboxMessage
+from ..numbers import mask_phone
 from .sms import one_segment
 from .voice import code_twiml, spoken_digits
 

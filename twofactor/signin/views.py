@@ -5,16 +5,27 @@ sends, ``code`` compares.
 """
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, codes, limits, phone, policy, sessions, voice
+from .. import audit
+from ..abuse import limits, policy
+from ..extensions import db, login_manager
+from ..models import PendingLogin, User, utcnow
+from ..numbers import mask_phone
+from ..providers import phone, voice
+from . import codes, sessions
 from .codes import Check
-from .extensions import db, login_manager
 from .forms import CodeForm, LoginForm, LogoutForm, ResendForm, SignupForm
-from .models import PendingLogin, User, utcnow
-from .numbers import mask_phone
 
 bp = Blueprint("twofactor", __name__)
 

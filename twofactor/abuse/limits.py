@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, case, delete, func, text
 
-from .extensions import db
-from .models import LimitEvent, OneTimeCode, utcnow
+from ..extensions import db
+from ..models import LimitEvent, OneTimeCode, utcnow
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 # Any write takes SQLite's one write lock for the whole file, even one that changes no row.

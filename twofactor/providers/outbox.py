@@ -3,10 +3,10 @@ from xml.etree import ElementTree
 
 from flask import Blueprint, abort, current_app, render_template
 
+from ..extensions import db
+from ..models import OutboxMessage
+from ..numbers import mask_phone
 from . import phone
-from .extensions import db
-from .models import OutboxMessage
-from .numbers import mask_phone
 
 bp = Blueprint("outbox", __name__)
 SHOWN = 50  # the newest messages and calls

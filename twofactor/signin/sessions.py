@@ -8,8 +8,8 @@ from flask_login import login_user, logout_user
 from sqlalchemy import delete, or_
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db, login_manager
-from .models import LoginSession, PendingLogin, User, new_token, token_hash, utcnow
+from ..extensions import db, login_manager
+from ..models import LoginSession, PendingLogin, User, new_token, token_hash, utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)  # write last_seen at most this often
 

@@ -1,0 +1,1 @@
+"""Getting codes to phones: Twilio SMS and calls, their webhooks, the development outbox."""

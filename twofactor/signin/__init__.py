@@ -1,0 +1,1 @@
+"""The sign-in flow: collect (forms), generate and send (codes), compare, and sessions."""
