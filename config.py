@@ -47,6 +47,7 @@ class Config:
     CODE_LIFETIME = timedelta(minutes=5)  # refused above 10 minutes
     CODE_MAX_ATTEMPTS = 3  # wrong entries that kill one code
     PENDING_LIFETIME = timedelta(minutes=10)  # password-to-code step
+    STEP_UP_WINDOW = timedelta(minutes=10)  # security-page changes need a factor this recent
     GUESS_BUDGET = 9  # wrong codes per account per rolling 24 h
     GUESS_WINDOW = timedelta(hours=24)
     # After this many wrong codes in a row, wait GUESS_DELAY, doubling up to GUESS_DELAY_MAX.

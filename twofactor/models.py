@@ -44,6 +44,11 @@ class User(UserMixin, db.Model):
     phone_confirmed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # prune finds
     # accounts whose phone was never confirmed by their age
+    # The factor the second step opens on: "phone" or "app"; the last one that worked.
+    usual_factor: Mapped[str] = mapped_column(String(16), default="phone",
+                                              server_default="phone")
+    # When a second factor last worked: it ends a run of wrong codes (the delay starts over).
+    factor_ok_at: Mapped[datetime | None]
 
     @validates("username")
     def _keep_username_key(self, _key: str, username: str) -> str:
@@ -66,11 +71,14 @@ class PendingLogin(db.Model):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # token_hash(token)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    purpose: Mapped[str] = mapped_column(String(8))  # "signup" or "login"
+    # "signup", "login", "stepup" (a signed-in person confirms it's them) or "recovery"
+    purpose: Mapped[str] = mapped_column(String(8))
     next_url: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     done: Mapped[bool] = mapped_column(default=False)
+    # Factors already proved in this step, e.g. "phone" (recovery needs two of them).
+    proved: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
 
 class OneTimeCode(db.Model):
@@ -98,6 +106,28 @@ class OneTimeCode(db.Model):
     call_code_sealed: Mapped[str | None] = mapped_column(String(6))
 
 
+class AuthenticatorApp(db.Model):
+    """An account's authenticator app (TOTP): its secret, sealed (see factors/secretbox.py)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), unique=True)
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    # The last 30-second step whose code was used: it and every older one are refused.
+    last_step: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    enabled_at: Mapped[datetime | None]  # None while set-up waits for a first right code
+
+
+class BackupCode(db.Model):
+    """One backup code, kept only as a salted hash; used once."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
 class LimitEvent(db.Model):
     """One thing a limit counts (a send, a wrong code, a failed password, a sign-up) under a key
     such as ``send:account:7`` or ``password:network:192.0.2.0``; see limits.py."""
@@ -117,6 +147,9 @@ class LoginSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # prune
+    # When this browser last proved a second factor; changes on the security page need it
+    # within STEP_UP_WINDOW.
+    factor_at: Mapped[datetime | None]
 
 
 class AuditEvent(db.Model):
