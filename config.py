@@ -72,6 +72,7 @@ class Config:
 
     # Sign-up: accounts made and "name taken" answers per client network.
     SIGNUP_LIMIT_NETWORK = (5, timedelta(hours=1))
+    RECOVERY_LIMIT_NETWORK = (10, timedelta(hours=1))  # password resets started
     # Failed passwords: after 5 for one username (or 20 from one network) within an hour, each
     # further try waits 5 s, doubling up to 15 minutes: at most about 16 per hour per account.
     PASSWORD_WINDOW = timedelta(hours=1)

@@ -49,7 +49,7 @@ def measure(app) -> dict[str, float]:
                 policy.send_rules(user, network, False))),
             "wrong-code budget and delay": median_ms(lambda: (
                 limits.refusal(policy.guess_rules(user.id)),
-                limits.delay_refusal(policy.guess_delay(user.id)))),
+                limits.delay_refusal(policy.guess_delay(user)))),
             "password delay": median_ms(lambda: [limits.delay_refusal(d) for d in
                                                  policy.password_delays(user.username, network)]),
             "checking a typed code": median_ms(lambda: codes.check_code(pending, "000000")),

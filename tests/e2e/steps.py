@@ -34,13 +34,11 @@ class Phone:
         return "".join(re.search(r"(\d(?:, \d){5})\.", text).group(1).split(", "))
 
 
-def sign_in(page, username, password=PASSWORD, via=None, next=None):
+def sign_in(page, username, password=PASSWORD, next=None):
     """Type the username and password on the sign-in page, as a person would."""
     page.goto("/login" + (f"?next={next}" if next else ""))
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    if via:
-        page.get_by_label(via).check()
     page.get_by_role("button", name="Continue").click()
 
 

@@ -31,8 +31,8 @@ def test_sign_in_with_a_text_message(page, make_user, phone_of):
 
 
 def test_sign_in_with_a_call(page, make_user, phone_of):
-    name, number = make_user("sms")
-    sign_in(page, name, via="Phone call")
+    name, number = make_user("voice")
+    sign_in(page, name)
     expect(page.get_by_text(f"We are calling +•••••••••{number[-2:]}")).to_be_visible()
     enter_code(page, phone_of(number).last_code("voice"))
     expect(page.get_by_role("heading", name=f"Welcome, {name}")).to_be_visible()

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import and_, case, delete, func, text
 
 from ..extensions import db
-from ..models import LimitEvent, OneTimeCode, utcnow
+from ..models import LimitEvent, utcnow
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 # Any write takes SQLite's one write lock for the whole file, even one that changes no row.
@@ -145,8 +145,3 @@ def delay_refusal(rule: Delay) -> Refused | None:
     wait = _seconds_until(last + delay, now)
     return Refused(rule.message.format(wait_words(wait)), wait, rule.name)
 
-
-def last_right_code(user_id: int) -> datetime | None:
-    """When the account last used a right code: it ends a run of wrong ones."""
-    return db.session.scalar(db.select(func.max(OneTimeCode.used_at))
-                             .where(OneTimeCode.user_id == user_id))

@@ -13,7 +13,7 @@ from flask import current_app
 
 from ..models import User, utcnow
 from ..numbers import country_of, number_prefix
-from .limits import Delay, Rule, last_right_code
+from .limits import Delay, Rule
 
 AGAIN = "You can ask for a new one in {}."
 
@@ -94,15 +94,16 @@ def guess_rules(user_id: int) -> list[Rule]:
     cfg = current_app.config
     return [Rule(guess_key(user_id), cfg["GUESS_BUDGET"], cfg["GUESS_WINDOW"], "budget",
                  "Too many wrong codes were entered for this account. For your safety, "
-                 "phone codes are paused for {}.")]
+                 "codes from your phone and app are paused for {}. "
+                 "If you saved backup codes, one of them still works.")]
 
 
-def guess_delay(user_id: int) -> Delay:
-    """The wait after several wrong codes in a row; a right code ends the run."""
+def guess_delay(user: User) -> Delay:
+    """The wait after several wrong entries in a row; any factor that works ends the run."""
     cfg = current_app.config
     since = utcnow() - cfg["GUESS_WINDOW"]
-    last_right = last_right_code(user_id)
-    return Delay(guess_key(user_id), cfg["GUESS_DELAY_AFTER"], max(since, last_right or since),
+    last_right = user.factor_ok_at
+    return Delay(guess_key(user.id), cfg["GUESS_DELAY_AFTER"], max(since, last_right or since),
                  cfg["GUESS_DELAY"], cfg["GUESS_DELAY_MAX"], "delay",
                  "Several wrong codes were entered in a row. For your safety, wait {} "
                  "before trying again.")
@@ -145,7 +146,15 @@ def account_keys(user: User) -> list[str]:
 def network_keys(network: str) -> list[str]:
     """Every key that counts against one client network, for an operator's reset."""
     return [f"send:network:{network}", f"signup:network:{network}",
+            f"recovery:network:{network}",
             password_network_key(network)]
+
+
+def recovery_rules(network: str) -> list[Rule]:
+    """Password resets started, per client network: each one tells whether a name can reset."""
+    return [Rule(f"recovery:network:{network}", *current_app.config["RECOVERY_LIMIT_NETWORK"],
+                 "recovery", "Many password resets were asked for from your network. "
+                 "Try again in {}.")]
 
 
 def signup_rules(network: str) -> list[Rule]:

@@ -7,6 +7,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, Regexp, Validatio
 from ..extensions import db
 from ..models import User
 from ..numbers import parse_phone
+from ..factors import backup_codes
 from .codes import normalize
 
 # Phones must not capitalise a name: "Alice" and "alice" are one account, but say it plainly.
@@ -63,19 +64,18 @@ class SignupForm(Form):
 
 
 class LoginForm(Form):
-    """The password step, and how the code should come."""
+    """The password step: only the username and password (the next page offers the factors)."""
 
     # No account name holds a control character, and PostgreSQL refuses NUL in a query.
     username = StringField("Username", render_kw=USERNAME_INPUT, validators=[
         InputRequired(), Length(max=64),
         Regexp(r"^[^\x00-\x1f\x7f]*\Z", message="Usernames have no control characters.")])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=128)])
-    channel = RadioField("Send my code by", choices=CHANNELS, validate_choice=False)
     submit = SubmitField("Continue")
 
 
 class CodeForm(Form):
-    """Step 3 of the tutorial, compare: the code the person received."""
+    """Step 3 of the tutorial, compare: the code the person received (or their app shows)."""
 
     code = StringField("Code", validators=[InputRequired(message="Enter the 6-digit code.")])
     submit = SubmitField("Verify")
@@ -85,6 +85,21 @@ class CodeForm(Form):
         field.digits = normalize(field.data)
         if field.digits is None:
             raise ValidationError("The code is 6 digits, like 123456.")
+
+
+class BackupCodeForm(Form):
+    """One of the account's saved backup codes."""
+
+    code = StringField("Backup code", validators=[
+        InputRequired(message="Enter one of your backup codes.")])
+    submit = SubmitField("Verify")
+
+    def validate_code(self, field):
+        """Accept any case, with or without dashes and spaces; refuse what cannot be one."""
+        field.clean = backup_codes.normalize(field.data)
+        if field.clean is None:
+            raise ValidationError("A backup code has 16 letters and digits, like "
+                                  "ABCD-EFGH-JKLM-NPQR.")
 
 
 class ResendForm(Form):

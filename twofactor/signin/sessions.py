@@ -4,7 +4,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, or_
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -51,11 +51,27 @@ def begin_pending(user: User, purpose: str, next_url: str | None) -> PendingLogi
     return pending
 
 
+def begin_step_up(user: User, next_url: str | None) -> PendingLogin:
+    """Start a step-up for the signed-in ``user``, keeping their session."""
+    now, token = utcnow(), new_token()
+    pending = PendingLogin(id=token_hash(token), user_id=user.id, purpose="stepup",
+                           next_url=safe_next(next_url), created_at=now,
+                           expires_at=now + current_app.config["PENDING_LIFETIME"])
+    db.session.add(pending)
+    db.session.flush()
+    session["pending"] = token
+    return pending
+
+
 def current_pending() -> PendingLogin | None:
-    """The pending sign-in named by this browser's session, if it is still open."""
+    """The pending step named by this browser's session, if it is still open."""
     token = session.get("pending")
     pending = db.session.get(PendingLogin, token_hash(token)) if isinstance(token, str) else None
     if pending is None or pending.done or pending.expires_at <= utcnow():
+        return None
+    # A step-up belongs to the signed-in session that began it, and to no one else.
+    if (pending.purpose == "stepup") != (current_user.is_authenticated
+                                         and current_user.id == pending.user_id):
         return None
     return pending
 
@@ -64,7 +80,7 @@ def start_session(user: User, pending: PendingLogin) -> None:
     """Log ``user`` in with a new session; only call after the code checked out."""
     pending.done = True
     token = new_token()
-    db.session.add(LoginSession(id=token_hash(token), user_id=user.id))
+    db.session.add(LoginSession(id=token_hash(token), user_id=user.id, factor_at=utcnow()))
     session.clear()  # a new session at each step: the pending token dies here
     session["sid"] = token
     session.permanent = True  # the cookie expires with PERMANENT_SESSION_LIFETIME (12 h)
@@ -80,6 +96,23 @@ def end_session(everywhere: bool = False) -> None:
         db.session.execute(query)
     logout_user()
     session.clear()
+
+
+def mark_factor_proved() -> None:
+    """This browser just proved a second factor: changes are open to it for a while."""
+    _this_session().factor_at = utcnow()
+
+
+def factor_is_fresh() -> bool:
+    """Whether this browser proved a second factor within STEP_UP_WINDOW."""
+    row = _this_session()
+    return (row is not None and row.factor_at is not None
+            and utcnow() - row.factor_at <= current_app.config["STEP_UP_WINDOW"])
+
+
+def end_all_sessions(user: User) -> None:
+    """Sign out every browser of ``user`` (a password reset)."""
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
 
 
 def _this_session() -> LoginSession | None:
@@ -109,8 +142,9 @@ def load_user(user_id: str) -> User | None:
 @login_manager.unauthorized_handler
 def unauthorized():
     """Send a person who is half-way through signing in to the code page, others to sign in."""
-    if current_pending() is not None:
-        flash("Enter the code we sent you to finish signing in.", "info")
+    if (pending := current_pending()) is not None:
+        flash("Enter the code we sent you to finish signing in." if pending.purpose != "recovery"
+              else "Finish resetting your password first, or start again.", "info")
         return redirect(url_for("twofactor.code"))
     flash("Please sign in to see that page.", "info")
     return redirect(url_for("twofactor.login", next=request.full_path.rstrip("?")))

@@ -1,31 +1,21 @@
-"""The pages: sign up, sign in, enter the code, resend, sign out, home.
+"""The sign-in pages: sign up, sign in, the second step by any factor, resend, sign out, home.
 
-The tutorial's three steps: ``signup``/``login`` collect, ``deliver`` generates and
-sends, ``code`` compares.
+The tutorial's three steps: ``signup``/``login`` collect (forms.py), ``deliver`` generates and
+sends (sending.py), ``code`` compares (checking.py); finish.py then signs the person in.
 """
-from dataclasses import dataclass
-
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..abuse import limits, policy
 from ..extensions import db, login_manager
+from ..factors import owned
 from ..models import PendingLogin, User, utcnow
 from ..numbers import mask_phone
-from ..providers import phone, voice
-from . import codes, sessions
-from .codes import Check
-from .forms import CodeForm, LoginForm, LogoutForm, ResendForm, SignupForm
+from . import checking, codes, finish, sessions
+from .forms import BackupCodeForm, CodeForm, LoginForm, LogoutForm, ResendForm, SignupForm
+from .sending import deliver
 
 bp = Blueprint("twofactor", __name__)
 
@@ -37,7 +27,7 @@ def home():
     """Greet the signed-in person; welcome a visitor; send someone half-way to the code page."""
     if current_user.is_authenticated:
         return render_template("home.html", phone=mask_phone(current_user.phone),
-                               form=LogoutForm())
+                               owned=owned.of(current_user), form=LogoutForm())
     if sessions.current_pending() is not None:
         return login_manager.unauthorized()  # finish signing in first
     return render_template("welcome.html")
@@ -81,7 +71,7 @@ def signup():
 
 @bp.route("/login", methods=("GET", "POST"))
 def login():
-    """Check the password; only then send a code to the account's stored number."""
+    """Check the password; only then open the second step on the person's usual factor."""
     form = LoginForm()
     if form.validate_on_submit():
         network = policy.client_network(audit.client_ip())
@@ -99,51 +89,79 @@ def login():
             db.session.commit()
             form.password.errors.append(INVALID_LOGIN)
             return render_template("login.html", form=form)
-        channel = form.channel.data if form.channel.data in ("sms", "voice") else None
         # An account whose phone was never confirmed finishes its sign-up here.
         purpose = "login" if user.phone_confirmed else "signup"
         pending = sessions.begin_pending(user, purpose, request.args.get("next"))
         audit.record("password_ok", user)
         db.session.commit()
-        deliver(pending, user, channel or user.preferred_channel)
+        if purpose == "login" and user.usual_factor == "app" and owned.enabled_app(user.id):
+            return redirect(url_for(".code_app"))  # nothing is sent
+        deliver(pending, user, user.preferred_channel)
         return redirect(url_for(".code"))
     return render_template("login.html", form=form)
 
 
 @bp.route("/code", methods=("GET", "POST"))
 def code():
-    """Compare the typed code with the one sent; log in only when it matches."""
+    """Compare the typed code with the one sent to the phone."""
+    return second_step("phone", CodeForm, lambda pending, user, form:
+                       checking.phone_code(pending, user, form.code.digits))
+
+
+@bp.route("/code/app", methods=("GET", "POST"))
+def code_app():
+    """Compare the typed code with the one the authenticator app shows now."""
+    return second_step("app", CodeForm, lambda pending, user, form:
+                       checking.app_code(user, form.code.digits))
+
+
+@bp.route("/code/backup", methods=("GET", "POST"))
+def code_backup():
+    """Accept one of the account's backup codes, once."""
+    return second_step("backup", BackupCodeForm, lambda pending, user, form:
+                       checking.backup_code(user, form.code.clean))
+
+
+def second_step(factor: str, form_class, check):
+    """The one shape of every second-step page: find the pending step, check, then finish."""
     pending = sessions.current_pending()
     if pending is None:
-        flash("Your sign-in expired or was finished. Please sign in again.", "info")
-        return redirect(url_for(".login"))
+        flash("That step expired or was finished. Please start again.", "info")
+        return redirect(url_for("account.security" if current_user.is_authenticated
+                                else ".login"))
     user = db.session.get(User, pending.user_id)
-    form = CodeForm()
+    mine = owned.of(user)
+    if factor != "phone" and (pending.purpose == "signup"
+                              or not (mine.app if factor == "app" else mine.backup_left)):
+        flash("That way is not set up for this account. Use a code sent to your phone.", "info")
+        return redirect(url_for(".code"))
+    form = form_class()
     if form.validate_on_submit():
-        verdict = compare(pending, user, form.code.digits)
-        if verdict.signed_in:
-            flash("Your phone number is confirmed. Welcome!" if pending.purpose == "signup"
-                  else "You are signed in.", "success")
-            return redirect(pending.next_url or url_for(".home"))
+        verdict = check(pending, user, form)
+        if verdict.proved:
+            used = codes.latest_code(pending).channel if factor == "phone" else factor
+            return redirect(finish.proved(pending, user, used))
         form.code.errors.append(verdict.message)
         if verdict.retry_after:  # a limit, not the code: say until when
-            return (render_code_page(pending, user, form), 429,
+            return (render_step(factor, pending, user, mine, form), 429,
                     {"Retry-After": str(verdict.retry_after)})
-    return render_code_page(pending, user, form)
+    return render_step(factor, pending, user, mine, form)
 
 
 @bp.post("/code/resend")
 def resend():
-    """Send a new code, by the channel on the button pressed; the old code stops working."""
+    """Send a code to the phone, by the channel on the button pressed; the old code stops working."""
     pending = sessions.current_pending()
     if pending is None:
-        flash("Your sign-in expired. Please sign in again.", "info")
+        flash("That step expired. Please start again.", "info")
         return redirect(url_for(".login"))
     form = ResendForm()
+    had_code = codes.latest_code(pending) is not None
     if not form.validate_on_submit():
         flash("Choose how to get your new code.", "error")
     elif deliver(pending, db.session.get(User, pending.user_id), form.channel.data):
-        flash("We sent you a new code. The one before it no longer works.", "success")
+        flash("We sent you a new code. The one before it no longer works." if had_code
+              else "We sent you a code.", "success")
     return redirect(url_for(".code"))
 
 
@@ -161,151 +179,18 @@ def logout():
     return redirect(url_for(".login"))
 
 
-def deliver(pending: PendingLogin, user: User, channel: str) -> bool:
-    """Step 2 of the tutorial: make a code, keep only its hash, send it to the stored number.
-
-    True when the code went out; otherwise a message says why and what to do.
-    """
-    try:
-        otp, code, counted = issue_counted_code(pending, user, channel)
-    except limits.Refused as refused:
-        # A wait is news, not an error: nothing went wrong.
-        flash(refused.message, "info" if refused.limit == "cooldown" else "error")
-        return False
-    urls = voice.arm_callbacks(otp, code)  # status callback and call URL; none without PUBLIC_URL
-    db.session.commit()  # count the send before the slow Twilio call, and release the locks
-    try:
-        sent = phone.send_code(channel, user.phone, code, account=user.username, **urls)
-    except phone.DeliveryError as error:
-        record_failed_send(otp, user, counted, error)
-        flash(error.message, "error")
-        return False
-    otp.twilio_sid = sent.sid
-    audit.record("code_sent", user, f"{channel} to {mask_phone(user.phone)}")
-    db.session.commit()
-    return True
+TITLES = {"signup": "Confirm your phone", "login": "Enter your code",
+          "stepup": "Confirm it's you", "recovery": "Reset your password"}
 
 
-def issue_counted_code(pending: PendingLogin, user: User, channel: str):
-    """Under the send locks: check every send limit, make the code, count the send.
-
-    Returns (the code's row, the code, the counted events); raises limits.Refused.
-    """
-    network = policy.client_network(audit.client_ip())
-    confirmed = pending.purpose != "signup"
-    keys = policy.send_keys(user, network, confirmed)
-    limits.lock(*keys)
-    try:
-        # While wrong codes have spent the account's budget, sending more would be no use.
-        limits.check(policy.guess_rules(user.id) + policy.send_rules(user, network, confirmed))
-    except limits.Refused as refused:
-        audit.record("limit_hit", user, refused.limit)
-        db.session.commit()
-        raise
-    otp, code = codes.issue_code(pending, channel)
-    return otp, code, limits.record(*keys)
-
-
-def record_failed_send(otp, user: User, counted: list, error: "phone.DeliveryError") -> None:
-    """After Twilio failed: a definite refusal voids the code and is not counted; an unknown
-    outcome (timeout, 5xx) may still have reached the phone, so the code and the count stay."""
-    if error.definite:
-        codes.void(otp)
-        limits.uncount(counted)
-    audit.record("send_failed", user, f"{otp.channel} twilio_error={error.twilio_code}"
-                 + ("" if error.definite else " outcome=unknown"))
-    db.session.commit()
-
-
-@dataclass
-class Verdict:
-    """What checking a typed code decided: signed in, or what to tell the person (and, when a
-    limit refused to look at the code, how many seconds to wait)."""
-
-    signed_in: bool
-    message: str = ""
-    retry_after: int = 0
-
-
-def compare(pending: PendingLogin, user: User, digits: str) -> Verdict:
-    """Step 3 of the tutorial: check the typed code against the one sent, at most once.
-
-    While the account's budget is spent, or it waits out the delay after several wrong codes
-    in a row, the code is not even looked at.
-    """
-    limits.lock(policy.guess_key(user.id))
-    refused = (limits.refusal(policy.guess_rules(user.id))
-               or limits.delay_refusal(policy.guess_delay(user.id)))
-    if refused:
-        audit.record("limit_hit", user, refused.limit)
-        db.session.commit()
-        return Verdict(False, refused.message, refused.retry_after)
-    result, otp = codes.check_code(pending, digits)
-    if result is Check.OK:
-        finish_sign_in(pending, user, otp)
-        return Verdict(True)
-    if result is Check.WRONG:
-        return wrong_code(user, otp)  # still under the lock: the guess is counted first
-    db.session.commit()
-    if result is Check.REPLACED:
-        return Verdict(False, "That code was replaced by a newer one. Enter the code we sent last.")
-    return Verdict(False, "This code has expired or has been used up. Ask for a new code below.")
-
-
-def wrong_code(user: User, otp) -> Verdict:
-    """Count a wrong code against the account's budget; warn the holder when it is spent."""
-    limits.record(policy.guess_key(user.id))
-    audit.record("code_refused", user, otp.channel)
-    spent = limits.refusal(policy.guess_rules(user.id)) is not None
-    if spent:
-        audit.record("lockout", user)
-    db.session.commit()
-    if spent:
-        notify(user, "Someone who knows your password is trying to sign in and typed wrong "
-               "codes. If it was not you, please change your password.")
-    left = current_app.config["CODE_MAX_ATTEMPTS"] - otp.failed_attempts
-    if left <= 0:
-        return Verdict(False, "That code is not right, and it no longer works. "
-                              "Ask for a new code below.")
-    return Verdict(False, f"That code is not right. You can try {left} more "
-                          f"time{'s' if left > 1 else ''}.")
-
-
-def finish_sign_in(pending: PendingLogin, user: User, otp) -> None:
-    """The code was right: confirm the phone at sign-up, and only now log in."""
-    if pending.purpose == "signup":
-        user.phone_confirmed = True
-    audit.record("code_accepted", user, otp.channel)
-    # The code was used, so the next sign-in is not a resend: it may have its code at once.
-    limits.forget(policy.cooldown_key(user.id))
-    sessions.start_session(user, pending)
-    db.session.commit()
-
-
-def notify(user: User, text: str) -> None:
-    """A security notice by SMS: only to a confirmed number, and within the send limits."""
-    if not user.phone_confirmed:
-        return
-    keys = policy.notice_keys(user)
-    limits.lock(*keys)
-    if (refused := limits.refusal(policy.notice_rules(user))) is not None:
-        audit.record("notice_skipped", user, refused.limit)
-        db.session.commit()
-        return
-    limits.record(*keys)
-    db.session.commit()
-    try:
-        # Named, so the person knows which site; one segment, as APP_NAME is at most 30 characters.
-        phone.send_sms(user.phone, f"{current_app.config['APP_NAME']}: {text}", account=user.username)
-    except phone.DeliveryError:
-        pass  # already logged by phone; the notice is a courtesy, the refusal stands either way
-
-
-def render_code_page(pending: PendingLogin, user: User, form: CodeForm):
-    """The code page: where the code went, when it expires, when a new one can be sent."""
+def render_step(factor: str, pending: PendingLogin, user: User, mine: owned.Owned, form):
+    """A second-step page, with the other ways this account can pass it."""
     network = policy.client_network(audit.client_ip())
     # The very rule that would refuse a resend says how long to wait: one source of truth.
     waiting = limits.refusal(policy.send_rules(user, network, pending.purpose != "signup"))
-    return render_template("code.html", form=form, resend=ResendForm(),
+    others = mine if pending.purpose != "signup" else owned.Owned(True, None, 0, 0)
+    template = {"phone": "code.html", "app": "app_code.html", "backup": "backup_code.html"}
+    return render_template(template[factor], form=form, resend=ResendForm(), owned=others,
+                           title=TITLES[pending.purpose], purpose=pending.purpose,
                            code=codes.latest_code(pending), phone=mask_phone(user.phone),
                            waiting=waiting, now=utcnow())
