@@ -28,6 +28,14 @@ class Config:
     TWILIO_HTTP_CLIENT = None  # a twilio.http.HttpClient; tests and custom transports set it
     TWILIO_VOICE_LANGUAGE = os.environ.get("TWILIO_VOICE_LANGUAGE", "en-US")
     TWILIO_VOICE = os.environ.get("TWILIO_VOICE", "alice")
+    # Who makes and checks codes: "local" (ours, sent by the Twilio settings above),
+    # "twilio-verify" or "telnyx-verify" (README "Code providers").
+    CODE_PROVIDER = os.environ.get("CODE_PROVIDER", "local")
+    TWILIO_VERIFY_SERVICE_SID = os.environ.get("TWILIO_VERIFY_SERVICE_SID")  # VA…
+    TELNYX_API_KEY = os.environ.get("TELNYX_API_KEY")
+    TELNYX_VERIFY_PROFILE_ID = os.environ.get("TELNYX_VERIFY_PROFILE_ID")
+    TELNYX_TIMEOUT = float(os.environ.get("TELNYX_TIMEOUT", 10))
+    TELNYX_BASE_URL = None  # None: Telnyx's own API; tests point it at a local fake
     # The site's public https base, e.g. https://2fa.example.com; enables status
     # callbacks and the voicemail-proof call (README "Configure").
     PUBLIC_URL = os.environ.get("PUBLIC_URL")

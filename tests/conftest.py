@@ -3,7 +3,9 @@ import re
 
 import pytest
 from databases import Databases
+from fake_telnyx import FakeTelnyx
 from fake_twilio import FakeTwilio, LocalHttpClient
+from fake_twilio_verify import FakeTwilioVerify
 from freezegun import freeze_time
 
 from app import create_app
@@ -17,6 +19,9 @@ PRODUCTION_URL = "https://localhost"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 FROM_NUMBER = "+12015550100"
+VERIFY_SERVICE_SID = "VA" + "fedcba9876543210" * 2
+TELNYX_API_KEY = "KEY_test_0123456789abcdef"
+TELNYX_PROFILE_ID = "4900017a-5d57-4ef7-a4f4-9a5d4e2b7f10"
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +55,45 @@ def twilio_config(server: FakeTwilio, **overrides) -> dict:
         "TWILIO_HTTP_CLIENT": LocalHttpClient(f"http://127.0.0.1:{server.port}", timeout=2),
         **overrides,
     }
+
+
+def without_spec_errors(server, user_agent: str) -> None:
+    """Fail if a request the app's client made is one the provider's API would refuse."""
+    broken = [r["spec_error"] for r in server.requests if r["spec_error"]
+              and r["headers"].get("User-Agent", "").startswith(user_agent)]
+    assert broken == [], "the app sent a request the provider's API description refuses"
+
+
+@pytest.fixture(scope="session")
+def twilio_verify_server():
+    """One fake verify.twilio.com for the whole run."""
+    server = FakeTwilioVerify(ACCOUNT_SID, AUTH_TOKEN)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def twilio_verify(twilio_verify_server):
+    """The fake Twilio Verify, emptied for this test; the app's requests must match its spec."""
+    twilio_verify_server.reset()
+    yield twilio_verify_server
+    without_spec_errors(twilio_verify_server, "twilio-python/")
+
+
+@pytest.fixture(scope="session")
+def telnyx_server():
+    """One fake api.telnyx.com for the whole run."""
+    server = FakeTelnyx(TELNYX_API_KEY, TELNYX_PROFILE_ID)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def telnyx(telnyx_server):
+    """The fake Telnyx, emptied for this test; the app's requests must match its spec."""
+    telnyx_server.reset()
+    yield telnyx_server
+    without_spec_errors(telnyx_server, "Telnyx/")
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,9 @@ from twilio.http.http_client import TwilioHttpClient
 
 SPEC_DIR = Path(__file__).resolve().parent / "twilio-oai"  # Twilio's files, as published
 SPEC = SPEC_DIR / "twilio_api_v2010.json"
-SPEC_SHA256 = {"twilio_api_v2010.json":
+SPEC_SHA256 = {"twilio_verify_v2.json":
+               "976da0a42d57ad5e9007770570062d3095513a693a3db9fb521d6dae79edf2da",
+               "twilio_api_v2010.json":
                "99cae87a6bb1725f71363364cbd30282a13140374b2d5f9bdd5bdfa5d4c8a6d7",
                "TwiML.xsd": "62da6c2397537c9887b2600d7ccee732d88072d262b7fe66ada2a5af3205b3dd"}
 TWILIO = "https://api.twilio.com"

@@ -67,3 +67,31 @@ def test_csrf_is_enforced_when_enabled(app, twilio):
     ok = client.post("/login", data={"username": "alice", "password": PASSWORD,
                                      "csrf_token": token})
     assert ok.headers["Location"] == "/code"
+
+
+TWILIO_VERIFY = {"CODE_PROVIDER": "twilio-verify", "TWILIO_VERIFY_SERVICE_SID": "VA" + "2" * 32}
+TELNYX_VERIFY = {"CODE_PROVIDER": "telnyx-verify", "TELNYX_API_KEY": "KEY_live",
+                 "TELNYX_VERIFY_PROFILE_ID": "4900017a-5d57-4ef7-a4f4-9a5d4e2b7f10"}
+
+
+@pytest.mark.parametrize("provider", [TWILIO_VERIFY, TELNYX_VERIFY])
+def test_production_starts_with_a_complete_code_provider(tmp_path, provider):
+    assert create_app(production(tmp_path, **provider)).config["CODE_PROVIDER"] != "local"
+
+
+@pytest.mark.parametrize("change, setting", [
+    ({**TWILIO_VERIFY, "TWILIO_VERIFY_SERVICE_SID": None}, "TWILIO_VERIFY_SERVICE_SID"),
+    ({**TWILIO_VERIFY, "TWILIO_VERIFY_SERVICE_SID": "MG" + "2" * 32}, "TWILIO_VERIFY_SERVICE_SID"),
+    ({**TELNYX_VERIFY, "TELNYX_API_KEY": ""}, "TELNYX_API_KEY"),
+    ({**TELNYX_VERIFY, "TELNYX_VERIFY_PROFILE_ID": None}, "TELNYX_VERIFY_PROFILE_ID"),
+])
+def test_production_refuses_an_incomplete_code_provider(tmp_path, change, setting):
+    with pytest.raises(RuntimeError, match=setting) as refused:
+        create_app(production(tmp_path, **change))
+    assert "\n" not in str(refused.value)
+
+
+def test_an_unknown_code_provider_is_refused_even_in_development(app_config):
+    with pytest.raises(RuntimeError, match="CODE_PROVIDER must be one of local, twilio-verify, "
+                                           "telnyx-verify"):
+        create_app({**app_config, "CODE_PROVIDER": "twillio-verify"})

@@ -1,5 +1,6 @@
 """Settings a real deployment must have, and the headers every response carries."""
 import math
+import re
 from collections import Counter
 from urllib.parse import urlsplit
 
@@ -10,6 +11,7 @@ from flask.cli import FlaskGroup
 from config import DEV_SECRET_KEY
 
 from .providers.sms import APP_NAME_MAX, one_segment
+from .providers.verify import PROVIDERS
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -55,9 +57,12 @@ def check_config(app: Flask) -> None:
     if not (0 < len(name) <= APP_NAME_MAX and name.isprintable() and one_segment(name)):
         raise ConfigError(f"APP_NAME must be 1 to {APP_NAME_MAX} plain letters, digits or "
                           "punctuation, so the text message stays one segment.")
+    if cfg["CODE_PROVIDER"] not in PROVIDERS:
+        raise ConfigError(f"CODE_PROVIDER must be one of {', '.join(PROVIDERS)}.")
     # Administrative commands read and write the database only: they need no key or Twilio.
     if not is_production(app) or not serves_requests():
         return
+    check_code_provider(cfg)
     if cfg["SECRET_KEY"] in (None, "", DEV_SECRET_KEY) or not looks_random(cfg["SECRET_KEY"]):
         raise ConfigError("Set SECRET_KEY to a random value of at least 32 characters, e.g. "
                           "python -c 'import secrets; print(secrets.token_hex(32))'.")
@@ -74,6 +79,19 @@ def check_config(app: Flask) -> None:
     # Cookies only over HTTPS, bound to this exact host (__Host- prefix).
     cfg.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-session",
                SESSION_COOKIE_PATH="/", SESSION_COOKIE_DOMAIN=None)
+
+
+def check_code_provider(cfg) -> None:
+    """Refuse a Verify provider named without the settings it needs to send a code."""
+    provider = cfg["CODE_PROVIDER"]
+    if provider == "twilio-verify" and not re.fullmatch(r"VA[0-9a-fA-F]{32}",
+                                                         cfg["TWILIO_VERIFY_SERVICE_SID"] or ""):
+        raise ConfigError("Set TWILIO_VERIFY_SERVICE_SID to your Verify service's SID "
+                          "(VA followed by 32 hex digits) for CODE_PROVIDER=twilio-verify.")
+    if provider == "telnyx-verify" and not (cfg["TELNYX_API_KEY"]
+                                            and cfg["TELNYX_VERIFY_PROFILE_ID"]):
+        raise ConfigError("Set TELNYX_API_KEY and TELNYX_VERIFY_PROFILE_ID "
+                          "for CODE_PROVIDER=telnyx-verify.")
 
 
 def init_app(app: Flask) -> None:
