@@ -55,6 +55,7 @@ def app_setup():
     row = _setup_in_progress() if form.is_submitted() else None  # a page view: a new secret
     if form.validate_on_submit() and row is not None:
         if totp.enable(row, form.code.digits):
+            current_user.usual_factor = "app"  # it just worked: the next sign-in starts there
             audit.record("app_added", current_user)
             db.session.commit()
             notices.changed(current_user, "An authenticator app was added to your account.")
