@@ -1,0 +1,1 @@
+"""Second factors beside the phone: authenticator apps (TOTP) and backup codes."""
