@@ -1,0 +1,1 @@
+"""Second factors besides the phone: authenticator apps, backup codes, security keys."""
