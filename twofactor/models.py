@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -126,6 +126,39 @@ class BackupCode(db.Model):
     code_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
+
+
+class SecurityKey(db.Model):
+    """A security key or passkey (WebAuthn credential): its id and public key, never a secret."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))  # the person's label, e.g. "blue YubiKey"
+    # The authenticator's id for the credential (at most 1023 bytes by the spec); unique, so one
+    # key can never belong to two accounts.
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # COSE-encoded
+    # The authenticator's use counter; it must go up, or stay 0 for keys that keep none.
+    sign_count: Mapped[int] = mapped_column(default=0)
+    transports: Mapped[str] = mapped_column(String(64), default="")  # e.g. "internal,usb"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class WebAuthnChallenge(db.Model):
+    """A challenge handed to the browser, for one account, purpose and session; used once."""
+
+    __tablename__ = "webauthn_challenge"
+
+    # sha256 of the challenge: the browser echoes the challenge back, so that finds the row.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    purpose: Mapped[str] = mapped_column(String(8))  # "register", "signin" or "stepup"
+    # The pending sign-in or session it was made for: another browser's answer is refused.
+    bound_to: Mapped[str] = mapped_column(String(64))
+    challenge: Mapped[bytes] = mapped_column(LargeBinary(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # prune
+    used: Mapped[bool] = mapped_column(default=False)
 
 
 class LimitEvent(db.Model):

@@ -13,6 +13,7 @@ from .models import (
     OutboxMessage,
     PendingLogin,
     User,
+    WebAuthnChallenge,
     utcnow,
 )
 from .providers import voice
@@ -61,6 +62,10 @@ def prune(now: datetime | None = None) -> dict[str, int]:
             LoginSession, or_(LoginSession.last_seen < now - cfg["SESSION_IDLE_TIMEOUT"],
                               LoginSession.created_at < now - cfg["PERMANENT_SESSION_LIFETIME"],
                               LoginSession.user_id.in_(unconfirmed))),
+        # A security-key challenge is worth nothing once expired (two minutes).
+        "security key challenges": _delete_in_batches(
+            WebAuthnChallenge, or_(WebAuthnChallenge.expires_at < now,
+                                   WebAuthnChallenge.user_id.in_(unconfirmed))),
         # Their usernames become free again; their sends still count for the network limits.
         "unconfirmed accounts": _delete_in_batches(User, User.id.in_(unconfirmed)),
         "limit counters": _delete_in_batches(LimitEvent, LimitEvent.at < now - longest_window()),

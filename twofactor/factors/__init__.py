@@ -1,1 +1,1 @@
-"""Second factors beside the phone: authenticator apps (TOTP) and backup codes."""
+"""Second factors besides the phone: authenticator apps, backup codes, security keys."""
