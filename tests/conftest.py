@@ -199,10 +199,9 @@ class AuthActions:
     def __init__(self, client, twilio):
         self._client, self._twilio = client, twilio
 
-    def login(self, username="alice", password=PASSWORD, channel="", next=None):
+    def login(self, username="alice", password=PASSWORD, next=None):
         url = "/login" + (f"?next={next}" if next else "")
-        return self._client.post(url, data={"username": username, "password": password,
-                                            "channel": channel})
+        return self._client.post(url, data={"username": username, "password": password})
 
     def last_code(self) -> str:
         """The code in the newest message or call Twilio received."""

@@ -8,7 +8,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, counted, sign_up
+from conftest import PASSWORD, add_user, counted, sign_up
 
 from twofactor.extensions import db
 from twofactor.models import LoginSession, OneTimeCode, PendingLogin, User
@@ -212,8 +212,8 @@ def test_the_sms_never_names_a_host_the_client_chose(app, twilio):
     body = twilio.requests[-1]["form"]["Body"]
     assert "evil" not in body and "@" not in body
     app.config["SMS_ORIGIN_HOST"] = "2fa.example.com"
-    app.test_client().post("/login", data={"username": "bob", "password": PASSWORD,
-                                           "channel": "sms"},
+    add_user(app, "carol", "+12015550142")
+    app.test_client().post("/login", data={"username": "carol", "password": PASSWORD},
                            headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
     assert twilio.requests[-1]["form"]["Body"].endswith("\n\n@2fa.example.com #"
                                                         + twilio.requests[-1]["form"]["Body"][:6])

@@ -40,8 +40,8 @@ def test_every_step_is_recorded_with_user_address_and_utc_time(app, twilio, cloc
         ("code_sent", "alice"), ("code_accepted", "alice"), ("logout", "alice")]
     assert all(r.ip == IP for r in rows)
     assert rows[0].at == datetime(2026, 11, 21, 12, 0, 0)  # the frozen clock is UTC
-    assert rows[3].detail == "sms to +•••••••••23"
-    assert rows[5].detail == "voice to +•••••••••23"
+    assert rows[3].detail == "sms to +•••••••••23 for login"
+    assert rows[5].detail == "voice to +•••••••••23 for login"
     assert rows[4].detail == rows[6].detail == "voice" or rows[4].detail == "sms"
 
 

@@ -81,11 +81,15 @@ def test_session_is_new_after_each_step(client, auth):
         assert pending not in str(dict(sess))
 
 
-def test_channel_choice_and_preference(auth, twilio, clock):
+def test_the_usual_channel_is_the_last_that_worked(client, auth, twilio, clock):
     auth.login(username="bob")  # bob prefers calls
     assert twilio.requests[-1]["path"].endswith("/Calls.json")
     clock.tick(timedelta(seconds=31))
-    auth.login(username="bob", channel="sms")
+    auth.resend("sms")  # "Text me instead"
+    assert twilio.requests[-1]["path"].endswith("/Messages.json")
+    auth.verify()
+    client.post("/logout")
+    auth.login(username="bob")
     assert twilio.requests[-1]["path"].endswith("/Messages.json")
 
 

@@ -51,11 +51,11 @@ def test_no_unauthenticated_route_sends_to_a_number_from_the_form(app, client, t
 
 def test_sms_and_code_field_enable_autofill_and_carry_nothing_else(client, auth, twilio):
     """One segment, the code first, "@host #code" last, no username; the field's markup."""
-    page = auth.login(username="bob", channel="sms")
+    page = auth.login(username="alice")
     body = twilio.requests[-1]["form"]["Body"]
     code = auth.last_code()
     assert re.fullmatch(r"@localhost #\d{6}", body.splitlines()[-1])
-    assert body.startswith(code) and "bob" not in body and len(body) <= 160
+    assert body.startswith(code) and "alice" not in body and len(body) <= 160
     html = client.get(page.location).data.decode()
     field = re.search(r"<input[^>]*name=\"code\"[^>]*>", html).group(0)
     for attribute in ('type="text"', 'inputmode="numeric"', 'autocomplete="one-time-code"'):

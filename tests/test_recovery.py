@@ -51,7 +51,7 @@ def test_an_app_code_can_be_the_second_proof(app, client, auth):
     browser.post("/login", data={"username": "alice", "password": PASSWORD})
     browser.post("/code", data={"code": auth.last_code()})
     key = re.search(r'<code class="key">([A-Z2-7 ]+)</code>',
-                    browser.get("/security/app").text).group(1).replace(" ", "")
+                    browser.post("/security/app/new").text).group(1).replace(" ", "")
     totp = pyotp.TOTP(key)
     browser.post("/security/app", data={"code": totp.now()})
     client.post("/forgot/", data={"username": "alice"})

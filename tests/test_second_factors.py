@@ -20,8 +20,8 @@ def sign_in(auth):
 
 def set_up_app(client) -> pyotp.TOTP:
     """Set up an authenticator app as a person typing the key by hand would."""
-    page = client.get("/security/app")
-    assert page.status_code == 200
+    assert client.get("/security/app").status_code == 200
+    page = client.post("/security/app/new")
     key = re.search(r'<code class="key">([A-Z2-7 ]+)</code>', page.text).group(1)
     app = pyotp.TOTP(key.replace(" ", ""))
     done = client.post("/security/app", data={"code": app.now()})
@@ -156,6 +156,18 @@ def test_few_backup_codes_left_are_announced(app, client, auth):
     assert "You have 3 backup codes left." in client.get("/security/").text
 
 
+def test_an_app_is_on_only_after_a_right_code(app, client, auth):
+    sign_in(auth)
+    page = client.post("/security/app/new")
+    key = re.search(r'<code class="key">([A-Z2-7 ]+)</code>', page.text).group(1)
+    wrong = client.post("/security/app", data={"code": "000000"})
+    assert "That code is not right" in wrong.text
+    assert key in wrong.text  # the same secret again: the app need not be set up twice
+    assert "Off." in client.get("/security/").text
+    again = client.post("/security/app/new")  # a new visit shows a new secret
+    assert key not in again.text
+
+
 def test_changes_need_a_recent_second_factor(app, client, auth, clock):
     sign_in(auth)
     clock.tick(timedelta(minutes=11))
@@ -163,6 +175,7 @@ def test_changes_need_a_recent_second_factor(app, client, auth, clock):
     assert page.status_code == 302 and page.location.startswith("/confirm?next=/security/app")
     refused = client.post("/security/backup-codes")
     assert refused.status_code == 403 and "Nothing was changed" in refused.text
+    assert client.post("/security/app/new").status_code == 403  # no enrolment either
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(AuthenticatorApp)) == 0
 

@@ -27,7 +27,8 @@ def test_signup_stores_e164_and_texts_the_new_number(app, client, twilio):
 def test_signup_is_finished_by_the_code(app, client, auth):
     signup(client)
     assert client.get("/").headers["Location"] == "/code"
-    assert auth.verify().headers["Location"] == "/"
+    # Signed in, and offered backup codes before anything else.
+    assert auth.verify().headers["Location"] == "/security/backup-codes"
     assert b"Welcome, carol" in client.get("/").data
     with app.app_context():
         assert db.session.scalar(db.select(User.phone_confirmed).where(User.username == "carol"))

@@ -224,8 +224,9 @@ def test_every_post_needs_a_csrf_token_and_get_is_refused(app_config, twilio):
         assert browser.post(path, data={"username": "alice", "password": PASSWORD,
                                         "code": "123456", "channel": "sms"}).status_code == expected
         assert browser.post(path, data={"csrf_token": "forged"}).status_code == expected
+    pages = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     for rule in app.url_map.iter_rules():
-        if "POST" in rule.methods and "GET" not in rule.methods:
+        if "POST" in rule.methods and rule.rule not in pages:  # some pages post to themselves
             path = rule.build({arg: "x" for arg in rule.arguments})[1]
             assert browser.get(path).status_code == 405
     assert twilio.requests == []

@@ -49,6 +49,8 @@ def set_up_app(page, tmp_path, name) -> tuple[str, int]:
     page.get_by_role("link", name=re.compile("^Security")).click()
     check_page(page, "security", "Security")
     page.get_by_role("link", name="Set up an authenticator app").click()
+    check_page(page, "app-intro", "Set up an authenticator app")
+    page.get_by_role("button", name="Show the QR code").click()
     check_page(page, "app-setup", "Set up an authenticator app")
     uri = scan_qr(page, tmp_path)
     parts = urlsplit(uri)

@@ -44,16 +44,36 @@ def usual_factor():
     return redirect(url_for(".security"))
 
 
-@bp.route("/app", methods=("GET", "POST"))
+@bp.get("/app")
 @step_up_required
-def app_setup():
-    """Set up an authenticator app: scan the QR code, then type a code to turn it on."""
+def app_intro():
+    """What an authenticator app is, and the button that shows a new secret."""
     if owned.enabled_app(current_user.id):
         flash("An authenticator app is already on. Remove it first to set up another.", "info")
         return redirect(url_for(".security"))
-    form = AppSetupForm()
-    row = _setup_in_progress() if form.is_submitted() else None  # a page view: a new secret
-    if form.validate_on_submit() and row is not None:
+    return render_template("app_intro.html", form=ActionForm())
+
+
+@bp.post("/app/new")
+@step_up_required
+def app_new():
+    """Make a new secret and show it once, as a QR code and as a key to type."""
+    if not ActionForm().validate_on_submit() or owned.enabled_app(current_user.id):
+        return redirect(url_for(".app_intro"))
+    row, secret = totp.begin_setup(current_user)  # replaces any set-up left unfinished
+    db.session.commit()
+    return render_setup(AppSetupForm(formdata=None), secret)
+
+
+@bp.post("/app")
+@step_up_required
+def app_setup():
+    """Turn the app on once it shows a right code; a wrong one shows the same secret again."""
+    form, row = AppSetupForm(), _setup_in_progress()
+    if row is None:
+        flash("That set-up expired. Please start again.", "info")
+        return redirect(url_for(".app_intro"))
+    if form.validate_on_submit():
         if totp.enable(row, form.code.digits):
             current_user.usual_factor = "app"  # it just worked: the next sign-in starts there
             audit.record("app_added", current_user)
@@ -62,11 +82,13 @@ def app_setup():
             flash("Your authenticator app is on.", "success")
             return redirect(url_for(".security"))
         form.code.errors.append("That code is not right. Type the code your app shows now.")
-    if row is None:  # each visit makes a new secret: a secret is shown on one visit only
-        row, secret = totp.begin_setup(current_user)
-    else:  # a mistyped first code: the same secret again, so the app need not be set up twice
-        secret = totp.secret_of(row)
-    db.session.commit()
+    secret = totp.secret_of(row)
+    db.session.commit()  # re-sealed under the current key, if an old one sealed it
+    return render_setup(form, secret)
+
+
+def render_setup(form: AppSetupForm, secret: str):
+    """The set-up page: the QR code, the key in groups of four, the first-code field."""
     uri = totp.provisioning_uri(secret, current_user.username, current_app.config["APP_NAME"])
     return render_template("app_setup.html", form=form, qr=totp.qr_svg(uri),
                            key=totp.grouped(secret))
