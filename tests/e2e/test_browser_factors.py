@@ -5,7 +5,7 @@ import re
 import shutil
 import subprocess
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -55,14 +55,14 @@ def set_up_app(page, tmp_path, name) -> tuple[str, int]:
     uri = scan_qr(page, tmp_path)
     parts = urlsplit(uri)
     assert parts.scheme == "otpauth" and parts.netloc == "totp"
-    assert parts.path == f"/Two-factor demo:{name}"
+    assert unquote(parts.path) == f"/Two-factor demo:{name}"
     query = parse_qs(parts.query)
     secret = query["secret"][0]
     assert query["issuer"] == ["Two-factor demo"]
     typed_key = page.locator("code.key").inner_text().replace(" ", "")
     assert typed_key == secret  # the key to type by hand is the one in the QR code
     code, step = app_code(secret)
-    page.get_by_label("Code").fill(code)
+    page.get_by_role("textbox", name="Code").fill(code)
     page.get_by_role("button", name="Turn on").click()
     expect(page.get_by_text("Your authenticator app is on.")).to_be_visible()
     return secret, step
