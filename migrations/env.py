@@ -1,7 +1,6 @@
 """Alembic's entry point: run the migrations against the app's database, one upgrader at a time."""
 import fcntl
 import logging
-import os
 from contextlib import contextmanager
 
 from alembic import context

@@ -11,7 +11,7 @@ import pytest
 from conftest import PASSWORD, add_user, counted, sign_up
 
 from twofactor.extensions import db
-from twofactor.models import LoginSession, OneTimeCode, PendingLogin, User
+from twofactor.models import LoginSession, OneTimeCode, PendingLogin
 
 VICTIM = "+12015550123"  # alice's confirmed number
 

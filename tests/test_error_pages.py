@@ -6,7 +6,6 @@ import pytest
 from conftest import PASSWORD, AuthActions, is_signed_in
 from werkzeug.exceptions import TooManyRequests, abort
 
-from app import create_app
 from twofactor.extensions import db
 from twofactor.models import OneTimeCode, User
 

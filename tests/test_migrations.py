@@ -8,7 +8,6 @@ from pathlib import Path
 
 import flask_migrate
 import legacy_schema as legacy
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext

@@ -257,3 +257,14 @@ def test_the_app_cannot_be_used_where_none_is_set_up(app, client, auth):
 @pytest.mark.parametrize("path", ["/security/", "/security/app", "/confirm"])
 def test_account_pages_need_a_sign_in(client, path):
     assert client.get(path).location.startswith("/login")
+
+
+def test_the_usual_factor_can_be_chosen_with_a_step_up(app, client, auth, twilio, clock):
+    sign_in(auth)
+    set_up_app(client)
+    assert client.post("/security/usual", data={"factor": "phone"}).location == "/security/"
+    assert "Your sign-in now starts with a code." in twilio.sent("Messages")[-1]["Body"]
+    clock.tick(timedelta(minutes=11))
+    assert client.post("/security/usual", data={"factor": "app"}).status_code == 403
+    client.post("/logout")
+    assert auth.login().location == "/code"  # the phone, as chosen: a code was sent

@@ -24,6 +24,11 @@ def test_signup_stores_e164_and_texts_the_new_number(app, client, twilio):
         assert user.password_hash != PASSWORD
 
 
+def test_the_sign_up_page_names_the_risk_of_phone_codes(client):
+    page = client.get("/signup").text
+    assert "SIM swap" in page and "authenticator app" in page
+
+
 def test_signup_is_finished_by_the_code(app, client, auth):
     signup(client)
     assert client.get("/").headers["Location"] == "/code"

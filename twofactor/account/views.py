@@ -38,6 +38,8 @@ def usual_factor():
     current_user.usual_factor = form.factor.data
     audit.record("usual_factor", current_user, form.factor.data)
     db.session.commit()
+    notices.changed(current_user, "Your sign-in now starts with "
+                    + ("your authenticator app." if form.factor.data == "app" else "a code."))
     flash("Saved. Your next sign-in starts with "
           + ("your authenticator app." if form.factor.data == "app" else "a code to your phone."),
           "success")
