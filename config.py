@@ -93,6 +93,10 @@ class Config:
     UNCONFIRMED_ACCOUNT_LIFETIME = timedelta(hours=24)  # then the username is free again
     AUDIT_RETENTION = timedelta(days=_env_int("AUDIT_RETENTION_DAYS", 365))
 
+    # Origins (comma-separated, e.g. https://app.example.com) whose scripts may call /api/v1;
+    # empty: no cross-origin access at all.
+    API_CORS_ORIGINS = os.environ.get("API_CORS_ORIGINS", "")
+
     # Requests: a sign-in form is a few hundred bytes; refuse big bodies before reading them.
     MAX_CONTENT_LENGTH = 64 * 1024
 

@@ -3,6 +3,7 @@ from flask import Flask, current_app, flash, redirect, render_template, request,
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .api import problems
 from .extensions import db
 
 # What a person reads for each status: the page's title, then what they can do.
@@ -32,6 +33,8 @@ def init_app(app: Flask) -> None:
 
 def error_page(error: HTTPException):
     """The error as a page of the site, keeping headers such as Allow and Retry-After."""
+    if request.path.startswith(problems.PREFIX):
+        return problems.from_http(error)  # API clients read JSON, never a page
     if error.code >= 500:
         db.session.rollback()  # the page reads the signed-in user; a failed transaction cannot
     title, advice = PAGES.get(error.code, (error.name, "Please go back and try again."))

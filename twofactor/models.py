@@ -173,8 +173,8 @@ class LimitEvent(db.Model):
 
 
 class LoginSession(db.Model):
-    """A signed-in browser; deleting the row signs it out even if its cookie was copied. The id is
-    the hash of the token in the cookie."""
+    """A signed-in browser or app; deleting the row signs it out even if its cookie or token was
+    copied. The id is the hash of the token in the cookie, or of the app's bearer token."""
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # token_hash(token)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -183,6 +183,8 @@ class LoginSession(db.Model):
     # When this browser last proved a second factor; changes on the security page need it
     # within STEP_UP_WINDOW.
     factor_at: Mapped[datetime | None]
+    # "browser" (a cookie) or "bearer" (a token an app sends in the Authorization header).
+    kind: Mapped[str] = mapped_column(String(8), default="browser", server_default="browser")
 
 
 class AuditEvent(db.Model):

@@ -41,3 +41,11 @@ def of(user: User) -> Owned:
         db.select(func.count(), func.count(BackupCode.id).filter(BackupCode.used_at.is_(None)))
         .where(BackupCode.user_id == user.id)).one()
     return Owned(user.phone_confirmed, enabled_app(user.id), total, left)
+
+
+def for_step(mine: Owned, purpose: str) -> list[str]:
+    """The factors a pending step may be passed with: always the phone; a sign-up's, only the
+    phone it confirms."""
+    if purpose == "signup":
+        return ["phone"]
+    return ["phone"] + ["app"] * (mine.app is not None) + ["backup"] * (mine.backup_left > 0)

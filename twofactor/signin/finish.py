@@ -18,25 +18,47 @@ PHONE = ("sms", "voice")
 
 def proved(pending: PendingLogin, user: User, factor: str) -> str:
     """Note that ``factor`` ("sms", "voice", "app" or "backup") worked; return the next URL."""
-    user.factor_ok_at = utcnow()  # a run of wrong entries ends here
-    if factor in PHONE:
-        # The code was used, so the next sign-in is not a resend: it may have its code at once.
-        limits.forget(policy.cooldown_key(user.id))
-    audit.record("code_accepted", user, f"{factor} for {pending.purpose}")
+    accepted(pending, user, factor)
     next_url = {"signup": _signed_up, "login": _signed_in, "stepup": _stepped_up,
                 "recovery": _recovering}[pending.purpose](pending, user, factor)
     if factor == "backup":  # committed by now: the code is spent whatever the notice does
-        left = owned.of(user).backup_left
-        notices.notify(user, f"A backup code was used for your account; {left} left."
-                       + notices.NOT_YOU)
+        left = backup_used(user)
         flash(f"You have {left} backup code{'s' if left != 1 else ''} left.",
               "info" if left > owned.FEW_BACKUP_CODES else "error")
     return next_url
 
 
+def accepted(pending: PendingLogin, user: User, factor: str) -> None:
+    """What any factor that worked changes, whatever the step is for and whoever asked."""
+    user.factor_ok_at = utcnow()  # a run of wrong entries ends here
+    if factor in PHONE:
+        # The code was used, so the next sign-in is not a resend: it may have its code at once.
+        limits.forget(policy.cooldown_key(user.id))
+    audit.record("code_accepted", user, f"{factor} for {pending.purpose}")
+
+
+def signing_in(pending: PendingLogin, user: User, factor: str) -> None:
+    """What a sign-in changes on the account: a sign-up's code confirms the phone; otherwise the
+    factor that worked is the one the next sign-in opens on."""
+    if pending.purpose == "signup":
+        user.phone_confirmed = True
+    elif factor in PHONE:
+        user.usual_factor, user.preferred_channel = "phone", factor
+    elif factor == "app":
+        user.usual_factor = "app"
+
+
+def backup_used(user: User) -> int:
+    """Tell the phone a backup code was used (after the commit); return how many are left."""
+    left = owned.of(user).backup_left
+    notices.notify(user, f"A backup code was used for your account; {left} left."
+                   + notices.NOT_YOU)
+    return left
+
+
 def _signed_up(pending: PendingLogin, user: User, factor: str) -> str:
     """The code reached the phone given at sign-up: it is confirmed; offer backup codes."""
-    user.phone_confirmed = True
+    signing_in(pending, user, factor)
     sessions.start_session(user, pending)
     db.session.commit()
     flash("Your phone number is confirmed. Welcome!", "success")
@@ -45,10 +67,7 @@ def _signed_up(pending: PendingLogin, user: User, factor: str) -> str:
 
 def _signed_in(pending: PendingLogin, user: User, factor: str) -> str:
     """Sign in; the factor that worked is the one the next sign-in opens on."""
-    if factor in PHONE:
-        user.usual_factor, user.preferred_channel = "phone", factor
-    elif factor == "app":
-        user.usual_factor = "app"
+    signing_in(pending, user, factor)
     sessions.start_session(user, pending)
     db.session.commit()
     flash("You are signed in.", "success")

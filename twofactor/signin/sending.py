@@ -50,6 +50,12 @@ def send(pending: PendingLogin, user: User, channel: str) -> Delivery:
     return Delivery(True)
 
 
+def next_send_refusal(pending: PendingLogin, user: User) -> limits.Refused | None:
+    """The rule that would refuse a send now, saying how long to wait: the one the send obeys."""
+    network = policy.client_network(audit.client_ip())
+    return limits.refusal(policy.send_rules(user, network, pending.purpose != "signup"))
+
+
 def issue_counted_code(pending: PendingLogin, user: User, channel: str):
     """Under the send locks: check every send limit, make the code, count the send.
 

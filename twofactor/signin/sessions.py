@@ -37,15 +37,21 @@ def password_ok(user: User | None, password: str) -> bool:
     return user.check_password(password)
 
 
-def begin_pending(user: User, purpose: str, next_url: str | None) -> PendingLogin:
-    """Start the code step: a fresh session holding only the pending sign-in's opaque token."""
-    end_session()  # a browser signed in as anyone is signed out for good, not just forgotten
+def new_pending(user: User, purpose: str, next_url: str | None) -> tuple[PendingLogin, str]:
+    """A pending step for ``user`` and its opaque token; only the token's hash is stored."""
     now, token = utcnow(), new_token()
     pending = PendingLogin(id=token_hash(token), user_id=user.id, purpose=purpose,
                            next_url=safe_next(next_url), created_at=now,
                            expires_at=now + current_app.config["PENDING_LIFETIME"])
     db.session.add(pending)
     db.session.flush()
+    return pending, token
+
+
+def begin_pending(user: User, purpose: str, next_url: str | None) -> PendingLogin:
+    """Start the code step: a fresh session holding only the pending sign-in's opaque token."""
+    end_session()  # a browser signed in as anyone is signed out for good, not just forgotten
+    pending, token = new_pending(user, purpose, next_url)
     session.clear()  # nothing from before the password survives (no session fixation)
     session["pending"] = token
     return pending
@@ -53,21 +59,23 @@ def begin_pending(user: User, purpose: str, next_url: str | None) -> PendingLogi
 
 def begin_step_up(user: User, next_url: str | None) -> PendingLogin:
     """Start a step-up for the signed-in ``user``, keeping their session."""
-    now, token = utcnow(), new_token()
-    pending = PendingLogin(id=token_hash(token), user_id=user.id, purpose="stepup",
-                           next_url=safe_next(next_url), created_at=now,
-                           expires_at=now + current_app.config["PENDING_LIFETIME"])
-    db.session.add(pending)
-    db.session.flush()
+    pending, token = new_pending(user, "stepup", next_url)
     session["pending"] = token
+    return pending
+
+
+def open_pending(token) -> PendingLogin | None:
+    """The pending step whose token is ``token``, if it is still open."""
+    pending = db.session.get(PendingLogin, token_hash(token)) if isinstance(token, str) else None
+    if pending is None or pending.done or pending.expires_at <= utcnow():
+        return None
     return pending
 
 
 def current_pending() -> PendingLogin | None:
     """The pending step named by this browser's session, if it is still open."""
-    token = session.get("pending")
-    pending = db.session.get(PendingLogin, token_hash(token)) if isinstance(token, str) else None
-    if pending is None or pending.done or pending.expires_at <= utcnow():
+    pending = open_pending(session.get("pending"))
+    if pending is None:
         return None
     # A step-up belongs to the signed-in session that began it, and to no one else.
     if (pending.purpose == "stepup") != (current_user.is_authenticated
@@ -85,6 +93,22 @@ def start_session(user: User, pending: PendingLogin) -> None:
     session["sid"] = token
     session.permanent = True  # the cookie expires with PERMANENT_SESSION_LIFETIME (12 h)
     login_user(user)
+
+
+def start_bearer(user: User, pending: PendingLogin) -> str:
+    """A session for an app that sends its token in a header; only call after the second factor.
+    Returns the token; the row keeps only its hash and expires like a browser's session."""
+    pending.done = True
+    token = new_token()
+    db.session.add(LoginSession(id=token_hash(token), user_id=user.id, factor_at=utcnow(),
+                                kind="bearer"))
+    return token
+
+
+def bearer_session(token: str) -> LoginSession | None:
+    """The live bearer session whose token is ``token``, touched; None if unknown or expired."""
+    row = db.session.get(LoginSession, token_hash(token))
+    return row if row is not None and row.kind == "bearer" and _alive(row) else None
 
 
 def end_session(everywhere: bool = False) -> None:
@@ -125,18 +149,23 @@ def _this_session() -> LoginSession | None:
 def load_user(user_id: str) -> User | None:
     """The signed-in user, if this browser's server-side session is alive and not idle too long."""
     row = _this_session()
-    if row is None or str(row.user_id) != user_id:
+    if row is None or str(row.user_id) != user_id or not _alive(row):
         return None
+    return db.session.get(User, row.user_id)
+
+
+def _alive(row: LoginSession) -> bool:
+    """Whether a session is neither idle too long nor too old; a dead one is deleted."""
     now, cfg = utcnow(), current_app.config
     if (now - row.last_seen > cfg["SESSION_IDLE_TIMEOUT"]
             or now - row.created_at > cfg["PERMANENT_SESSION_LIFETIME"]):
         db.session.delete(row)
         db.session.commit()
-        return None
+        return False
     if now - row.last_seen > TOUCH_EVERY:
         row.last_seen = now
         db.session.commit()
-    return db.session.get(User, row.user_id)
+    return True
 
 
 @login_manager.unauthorized_handler

@@ -13,13 +13,12 @@ from ..extensions import db, login_manager
 from ..factors import owned
 from ..models import PendingLogin, User, utcnow
 from ..numbers import mask_phone
-from . import checking, codes, finish, sessions
+from . import checking, codes, finish, password, sending, sessions
 from .forms import BackupCodeForm, CodeForm, LoginForm, LogoutForm, ResendForm, SignupForm
+from .password import INVALID_LOGIN
 from .sending import deliver
 
 bp = Blueprint("twofactor", __name__)
-
-INVALID_LOGIN = "Invalid username or password."
 
 
 @bp.route("/")
@@ -74,26 +73,18 @@ def login():
     """Check the password; only then open the second step on the person's usual factor."""
     form = LoginForm()
     if form.validate_on_submit():
-        network = policy.client_network(audit.client_ip())
-        name, password = form.username.data, form.password.data
-        # Throttled by the typed name, so an unknown name is answered exactly like a known one.
-        for delay in policy.password_delays(name, network):
-            if refused := limits.delay_refusal(delay):
-                form.password.errors.append(refused.message)
-                return (render_template("login.html", form=form), 429,
-                        {"Retry-After": str(refused.retry_after)})
-        user = sessions.find_user(name)
-        if not sessions.password_ok(user, password):
-            limits.record(*policy.password_keys(name, network))
-            audit.record("password_failed", user)
-            db.session.commit()
+        try:
+            user = password.check(form.username.data, form.password.data)
+        except limits.Refused as refused:
+            form.password.errors.append(refused.message)
+            return (render_template("login.html", form=form), 429,
+                    {"Retry-After": str(refused.retry_after)})
+        if user is None:
             form.password.errors.append(INVALID_LOGIN)
             return render_template("login.html", form=form)
-        # An account whose phone was never confirmed finishes its sign-up here.
-        purpose = "login" if user.phone_confirmed else "signup"
+        purpose = password.purpose(user)
         pending = sessions.begin_pending(user, purpose, request.args.get("next"))
-        audit.record("password_ok", user)
-        db.session.commit()
+        password.passed(user)
         if purpose == "login" and user.usual_factor == "app" and owned.enabled_app(user.id):
             return redirect(url_for(".code_app"))  # nothing is sent
         deliver(pending, user, user.preferred_channel)
@@ -131,8 +122,7 @@ def second_step(factor: str, form_class, check):
                                 else ".login"))
     user = db.session.get(User, pending.user_id)
     mine = owned.of(user)
-    if factor != "phone" and (pending.purpose == "signup"
-                              or not (mine.app if factor == "app" else mine.backup_left)):
+    if factor not in owned.for_step(mine, pending.purpose):
         flash("That way is not set up for this account. Use a code sent to your phone.", "info")
         return redirect(url_for(".code"))
     form = form_class()
@@ -185,9 +175,8 @@ TITLES = {"signup": "Confirm your phone", "login": "Enter your code",
 
 def render_step(factor: str, pending: PendingLogin, user: User, mine: owned.Owned, form):
     """A second-step page, with the other ways this account can pass it."""
-    network = policy.client_network(audit.client_ip())
     # The very rule that would refuse a resend says how long to wait: one source of truth.
-    waiting = limits.refusal(policy.send_rules(user, network, pending.purpose != "signup"))
+    waiting = sending.next_send_refusal(pending, user)
     others = mine if pending.purpose != "signup" else owned.Owned(True, None, 0, 0)
     template = {"phone": "code.html", "app": "app_code.html", "backup": "backup_code.html"}
     return render_template(template[factor], form=form, resend=ResendForm(), owned=others,
