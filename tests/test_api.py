@@ -1,7 +1,11 @@
 """The JSON API: the pages' sign-in for apps, every answer checked against its description."""
+import re
+from datetime import timedelta
+
+import pyotp
 import pytest
 from api_contract import ApiClient
-from conftest import PASSWORD, code_in, counted
+from conftest import PASSWORD, AuthActions, code_in, counted
 from openapi_spec_validator import validate
 
 from app import create_app
@@ -193,3 +197,34 @@ def test_cross_origin_access_is_off_unless_listed(app_config):
     assert "Origin" in problem.headers["Vary"]
     stranger = opened.options("/api/v1/session", headers={**origin, "Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in stranger.headers
+
+
+def test_an_app_code_and_a_backup_code_sign_in_through_the_api(app, api, twilio, clock):
+    browser = app.test_client()  # the person set both up on the security page
+    pages = AuthActions(browser, twilio)
+    pages.login()
+    pages.verify()
+    key = re.search(r'<code class="key">([A-Z2-7 ]+)</code>',
+                    browser.post("/security/app/new").text).group(1).replace(" ", "")
+    totp = pyotp.TOTP(key)
+    browser.post("/security/app", data={"code": totp.now()})
+    backup = re.findall(r"[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}",
+                        browser.post("/security/backup-codes").text)
+    clock.tick(timedelta(seconds=30))  # the set-up used this step's code
+    sent_before = len(twilio.requests)
+
+    step = sign_in_password(api).get_json()
+    assert step["methods"][0] == "app" and "backup" in step["methods"]
+    by_app = api.post("/mfa/verify", {"mfa_token": step["mfa_token"], "method": "app",
+                                      "code": totp.now(), "session": "bearer"})
+    assert by_app.status_code == 200 and len(twilio.requests) == sent_before  # nothing sent
+
+    step = sign_in_password(api).get_json()
+    by_backup = api.post("/mfa/verify", {"mfa_token": step["mfa_token"], "method": "backup",
+                                         "code": backup[0].lower(), "session": "bearer"})
+    assert by_backup.status_code == 200
+    assert "A backup code was used" in twilio.sent("Messages")[-1]["Body"]
+    step = sign_in_password(api).get_json()
+    reused = api.post("/mfa/verify", {"mfa_token": step["mfa_token"], "method": "backup",
+                                      "code": backup[0], "session": "bearer"})
+    assert reused.status_code == 401
