@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..abuse import limits, policy
 from ..extensions import db, login_manager
-from ..factors import owned
+from ..factors import owned, webauthn
 from ..models import PendingLogin, User, utcnow
 from ..numbers import mask_phone
 from . import checking, codes, finish, sessions
-from .forms import BackupCodeForm, CodeForm, LoginForm, LogoutForm, ResendForm, SignupForm
+from .forms import BackupCodeForm, CodeForm, KeyForm, LoginForm, LogoutForm, ResendForm, SignupForm
 from .sending import deliver
 
 bp = Blueprint("twofactor", __name__)
@@ -94,8 +94,9 @@ def login():
         pending = sessions.begin_pending(user, purpose, request.args.get("next"))
         audit.record("password_ok", user)
         db.session.commit()
-        if purpose == "login" and user.usual_factor == "app" and owned.enabled_app(user.id):
-            return redirect(url_for(".code_app"))  # nothing is sent
+        opens_on = {"app": ".code_app", "key": ".code_key"}.get(user.usual_factor)
+        if purpose == "login" and opens_on and owned.of(user).has(user.usual_factor):
+            return redirect(url_for(opens_on))  # nothing is sent
         deliver(pending, user, user.preferred_channel)
         return redirect(url_for(".code"))
     return render_template("login.html", form=form)
@@ -122,6 +123,24 @@ def code_backup():
                        checking.backup_code(user, form.code.clean))
 
 
+@bp.route("/code/key", methods=("GET", "POST"))
+def code_key():
+    """Check the answer the browser got from one of the account's security keys."""
+    return second_step("key", KeyForm, lambda pending, user, form:
+                       checking.security_key(pending, user, form.credential.data))
+
+
+@bp.post("/code/key/options")
+def code_key_options():
+    """A fresh challenge for the browser's security-key prompt, for this pending step only."""
+    pending = sessions.current_pending()
+    user = db.session.get(User, pending.user_id) if pending is not None else None
+    if user is None or pending.purpose == "signup" or not owned.of(user).keys:
+        return {"error": "That step expired or has no security key."}, 400
+    options = webauthn.authentication_options(user, checking.key_ceremony(pending), pending.id)
+    return options, 200, {"Content-Type": "application/json"}
+
+
 def second_step(factor: str, form_class, check):
     """The one shape of every second-step page: find the pending step, check, then finish."""
     pending = sessions.current_pending()
@@ -131,8 +150,7 @@ def second_step(factor: str, form_class, check):
                                 else ".login"))
     user = db.session.get(User, pending.user_id)
     mine = owned.of(user)
-    if factor != "phone" and (pending.purpose == "signup"
-                              or not (mine.app if factor == "app" else mine.backup_left)):
+    if factor != "phone" and (pending.purpose == "signup" or not mine.has(factor)):
         flash("That way is not set up for this account. Use a code sent to your phone.", "info")
         return redirect(url_for(".code"))
     form = form_class()
@@ -141,7 +159,7 @@ def second_step(factor: str, form_class, check):
         if verdict.proved:
             used = codes.latest_code(pending).channel if factor == "phone" else factor
             return redirect(finish.proved(pending, user, used))
-        form.code.errors.append(verdict.message)
+        (form.credential if factor == "key" else form.code).errors.append(verdict.message)
         if verdict.retry_after:  # a limit, not the code: say until when
             return (render_step(factor, pending, user, mine, form), 429,
                     {"Retry-After": str(verdict.retry_after)})
@@ -189,7 +207,8 @@ def render_step(factor: str, pending: PendingLogin, user: User, mine: owned.Owne
     # The very rule that would refuse a resend says how long to wait: one source of truth.
     waiting = limits.refusal(policy.send_rules(user, network, pending.purpose != "signup"))
     others = mine if pending.purpose != "signup" else owned.Owned(True, None, 0, 0)
-    template = {"phone": "code.html", "app": "app_code.html", "backup": "backup_code.html"}
+    template = {"phone": "code.html", "app": "app_code.html", "backup": "backup_code.html",
+                "key": "key_code.html"}
     return render_template(template[factor], form=form, resend=ResendForm(), owned=others,
                            title=TITLES[pending.purpose], purpose=pending.purpose,
                            code=codes.latest_code(pending), phone=mask_phone(user.phone),
