@@ -263,7 +263,7 @@ def test_the_usual_factor_can_be_chosen_with_a_step_up(app, client, auth, twilio
     sign_in(auth)
     set_up_app(client)
     assert client.post("/security/usual", data={"factor": "phone"}).location == "/security/"
-    assert "Your sign-in now starts with a code." in twilio.sent("Messages")[-1]["Body"]
+    assert "Your sign-in now starts with a code to your phone." in twilio.sent("Messages")[-1]["Body"]
     clock.tick(timedelta(minutes=11))
     assert client.post("/security/usual", data={"factor": "app"}).status_code == 403
     client.post("/logout")

@@ -1,8 +1,8 @@
 """One form per account page."""
-from wtforms import PasswordField, RadioField, SelectChoice, StringField, SubmitField
+from wtforms import IntegerField, PasswordField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from ..signin.forms import USERNAME_INPUT, CodeForm, Form
+from ..signin.forms import USERNAME_INPUT, CodeForm, Form, KeyForm
 
 
 class ConfirmForm(Form):
@@ -11,6 +11,7 @@ class ConfirmForm(Form):
     method = RadioField(choices=[SelectChoice("sms", "Text me a code"),
                                  SelectChoice("voice", "Call me"),
                                  SelectChoice("app", "Use your authenticator app"),
+                                 SelectChoice("key", "Use your security key"),
                                  SelectChoice("backup", "Use a backup code")])
 
 
@@ -19,14 +20,30 @@ class UsualFactorForm(Form):
 
     factor = RadioField("At sign-in, start with", choices=[
         SelectChoice("phone", "A code sent to my phone"),
-        SelectChoice("app", "My authenticator app")])
+        SelectChoice("app", "My authenticator app"),
+        SelectChoice("key", "My security key")])
     submit = SubmitField("Save")
+
+
+class AddKeyForm(KeyForm):
+    """A new security key: the browser registers it, the person names it."""
+
+    name = StringField("Name", description="So you can tell your keys apart, like "
+                       "\"YubiKey\" or \"Laptop\".",
+                       validators=[InputRequired(message="Give the key a name."),
+                                   Length(max=64, message="Use at most 64 characters.")])
 
 
 class AppSetupForm(CodeForm):
     """The first code the new authenticator app shows: proof it was set up right."""
 
     submit = SubmitField("Turn on")
+
+
+class RemoveKeyForm(Form):
+    """Remove a security key: the button pressed says which."""
+
+    key = IntegerField(validators=[InputRequired()])
 
 
 class ActionForm(Form):

@@ -1,9 +1,10 @@
 """Forgot your password: two independent proofs, a new password, and never a sign-in.
 
-The phone gets a code, and the person also enters an authenticator code or a backup code
-(the same second-step pages as a sign-in, with the purpose "recovery"). Then every session
-ends and the phone gets a notice. An account with only a phone cannot prove two things, so
-it is told to contact the site; operators have ``flask --app app reset-password``.
+The phone gets a code, and the person also enters an authenticator code or a backup code, or
+uses a security key (the same second-step pages as a sign-in, with the purpose "recovery").
+Then every session ends and the phone gets a notice. An account with only a phone cannot
+prove two things, so it is told to contact the site; operators have
+``flask --app app reset-password``.
 """
 from flask import Blueprint, flash, redirect, render_template, url_for
 
@@ -19,7 +20,7 @@ from .forms import ForgotForm, NewPasswordForm
 bp = Blueprint("recovery", __name__, url_prefix="/forgot")
 
 CANNOT = ("We cannot reset this account's password here: that needs its phone and an "
-          "authenticator app or backup codes. Please contact the site.")
+          "authenticator app, a security key or backup codes. Please contact the site.")
 
 
 @bp.route("/", methods=("GET", "POST"))
@@ -36,7 +37,7 @@ def forgot():
         limits.record(*(rule.key for rule in rules))  # each try tells whether a name can reset
         user = sessions.find_user(form.username.data)
         mine = owned.of(user) if user is not None else None
-        if mine is None or not (mine.phone and (mine.app or mine.backup_left)):
+        if mine is None or not (mine.phone and (mine.app or mine.keys or mine.backup_left)):
             db.session.commit()
             form.username.errors.append(CANNOT)
             return render_template("forgot.html", form=form)

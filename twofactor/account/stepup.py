@@ -46,7 +46,7 @@ def confirm():
     next_url = sessions.safe_next(request.args.get("next")) or url_for("account.security")
     if form.validate_on_submit():
         method = form.method.data
-        if method == "app" and not mine.app or method == "backup" and not mine.backup_left:
+        if method not in ("sms", "voice") and not mine.has(method):
             flash("That way is not set up for this account.", "error")
             return redirect(request.full_path)
         pending = sessions.begin_step_up(current_user, next_url)
@@ -54,7 +54,7 @@ def confirm():
         if method in ("sms", "voice"):
             deliver(pending, current_user, method)
             return redirect(url_for("twofactor.code"))
-        return redirect(url_for("twofactor.code_app" if method == "app"
-                                else "twofactor.code_backup"))
+        return redirect(url_for({"app": "twofactor.code_app", "key": "twofactor.code_key",
+                                 "backup": "twofactor.code_backup"}[method]))
     return render_template("confirm.html", form=form, owned=mine,
                            phone=mask_phone(current_user.phone), next=next_url)

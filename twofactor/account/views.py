@@ -1,4 +1,5 @@
-"""The security page: the phone, the authenticator app, backup codes, the usual factor.
+"""The security page: the phone, the authenticator app, security keys (keys.py), backup codes,
+the usual factor.
 
 Every change here needs a step-up, goes into the audit trail and texts a notice.
 """
@@ -7,7 +8,7 @@ from flask_login import current_user, login_required
 
 from .. import audit, notices
 from ..extensions import db
-from ..factors import backup_codes, owned, totp
+from ..factors import backup_codes, owned, totp, webauthn
 from ..models import AuthenticatorApp, utcnow
 from ..numbers import mask_phone
 from .forms import ActionForm, AppSetupForm, UsualFactorForm
@@ -21,9 +22,13 @@ bp = Blueprint("account", __name__, url_prefix="/security")
 def security():
     """What protects the account, with a button for each change."""
     mine = owned.of(current_user)
-    usual = UsualFactorForm(factor=current_user.usual_factor if mine.app else "phone")
+    usual = UsualFactorForm(factor=current_user.usual_factor
+                            if mine.has(current_user.usual_factor) else "phone")
+    usual.factor.choices = [c for c in usual.factor.choices if mine.has(c.value)]
+    keys = webauthn.keys_of(current_user) if mine.keys else []
     return render_template("security.html", owned=mine, usual=usual, action=ActionForm(),
-                           phone=mask_phone(current_user.phone))
+                           phone=mask_phone(current_user.phone), keys=keys,
+                           keys_here=webauthn.available())
 
 
 @bp.post("/usual")
@@ -31,18 +36,16 @@ def security():
 def usual_factor():
     """Choose the factor a sign-in opens on."""
     form = UsualFactorForm()
-    if not form.validate_on_submit() or form.factor.data == "app" and not owned.enabled_app(
-            current_user.id):
+    if not form.validate_on_submit() or not owned.of(current_user).has(form.factor.data):
         flash("Choose a factor you have set up.", "error")
         return redirect(url_for(".security"))
     current_user.usual_factor = form.factor.data
     audit.record("usual_factor", current_user, form.factor.data)
     db.session.commit()
-    notices.changed(current_user, "Your sign-in now starts with "
-                    + ("your authenticator app." if form.factor.data == "app" else "a code."))
-    flash("Saved. Your next sign-in starts with "
-          + ("your authenticator app." if form.factor.data == "app" else "a code to your phone."),
-          "success")
+    said = {"app": "your authenticator app.", "key": "your security key.",
+            "phone": "a code to your phone."}[form.factor.data]
+    notices.changed(current_user, "Your sign-in now starts with " + said)
+    flash("Saved. Your next sign-in starts with " + said, "success")
     return redirect(url_for(".security"))
 
 
@@ -112,11 +115,12 @@ def app_remove():
             flash("This is your last way to sign in, so it cannot be removed.", "error")
             return redirect(url_for(".security"))
         db.session.delete(mine.app)
-        current_user.usual_factor = "phone"
+        if current_user.usual_factor == "app":
+            current_user.usual_factor = "phone"
         audit.record("app_removed", current_user)
         db.session.commit()
         notices.changed(current_user, "The authenticator app was removed from your account.")
-        flash("Your authenticator app is off. Sign-ins use your phone.", "success")
+        flash("Your authenticator app is off.", "success")
     return redirect(url_for(".security"))
 
 

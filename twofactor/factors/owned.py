@@ -4,24 +4,32 @@ from dataclasses import dataclass
 from sqlalchemy import func
 
 from ..extensions import db
-from ..models import AuthenticatorApp, BackupCode, User
+from ..models import AuthenticatorApp, BackupCode, SecurityKey, User
+from . import webauthn
 
 FEW_BACKUP_CODES = 3  # at or below this, the home and security pages say so
 
 
 @dataclass(frozen=True)
 class Owned:
-    """An account's factors: its confirmed phone, its enabled app, its backup codes."""
+    """An account's factors: its confirmed phone, its enabled app, its backup codes, its
+    security keys."""
 
     phone: bool
     app: AuthenticatorApp | None
     backup_total: int  # in the current set, used or not
     backup_left: int
+    keys: int = 0  # usable here: none while the site has no relying party (PUBLIC_URL)
 
     @property
     def ways(self) -> int:
         """How many independent ways to pass the second step the account has."""
-        return sum((self.phone, self.app is not None, self.backup_left > 0))
+        return sum((self.phone, self.app is not None, self.backup_left > 0, self.keys > 0))
+
+    def has(self, factor: str) -> bool:
+        """Whether ``factor`` ("phone", "app", "backup" or "key") can pass a second step."""
+        return {"phone": self.phone, "app": self.app is not None,
+                "backup": self.backup_left > 0, "key": self.keys > 0}.get(factor, False)
 
     @property
     def backup_running_low(self) -> bool:
@@ -36,11 +44,13 @@ def enabled_app(user_id: int) -> AuthenticatorApp | None:
 
 
 def of(user: User) -> Owned:
-    """What ``user`` can prove a second factor with (two statements)."""
+    """What ``user`` can prove a second factor with (up to three statements)."""
     total, left = db.session.execute(
         db.select(func.count(), func.count(BackupCode.id).filter(BackupCode.used_at.is_(None)))
         .where(BackupCode.user_id == user.id)).one()
-    return Owned(user.phone_confirmed, enabled_app(user.id), total, left)
+    keys = db.session.scalar(db.select(func.count()).select_from(SecurityKey)
+                             .where(SecurityKey.user_id == user.id)) if webauthn.available() else 0
+    return Owned(user.phone_confirmed, enabled_app(user.id), total, left, keys)
 
 
 def for_step(mine: Owned, purpose: str) -> list[str]:
@@ -48,4 +58,4 @@ def for_step(mine: Owned, purpose: str) -> list[str]:
     phone it confirms."""
     if purpose == "signup":
         return ["phone"]
-    return ["phone"] + ["app"] * (mine.app is not None) + ["backup"] * (mine.backup_left > 0)
+    return [factor for factor in ("phone", "app", "backup", "key") if mine.has(factor)]

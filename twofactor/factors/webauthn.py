@@ -67,6 +67,15 @@ def relying_party() -> tuple[str, str]:
     return url.hostname, f"{url.scheme}://{url.hostname}{port}"
 
 
+def available() -> bool:
+    """Whether security keys can work here: PUBLIC_URL names the site by host name."""
+    try:
+        relying_party()
+    except ConfigError:
+        return False
+    return True
+
+
 def user_handle(user: User) -> bytes:
     """The account's id inside authenticators: stable, but neither its name nor its row id."""
     key = hmac.new(current_app.secret_key.encode(), b"webauthn-user-handle", hashlib.sha256)

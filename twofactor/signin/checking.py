@@ -2,9 +2,9 @@
 
 Every factor draws on one account budget of wrong entries (a wrong authenticator code
 counts twice: it was checked against two time steps). While the budget is spent or the
-delay after a run of wrong entries runs, phone and app codes are not even looked at; backup
-codes still are, as 80 random bits cannot be guessed, so a person whose budget an attacker
-spent still gets in.
+delay after a run of wrong entries runs, phone and app codes and security keys' answers are
+not even looked at; backup codes still are, as 80 random bits cannot be guessed, so a person
+whose budget an attacker spent still gets in.
 """
 from dataclasses import dataclass
 
@@ -13,7 +13,7 @@ from flask import current_app
 from .. import audit, notices
 from ..abuse import limits, policy
 from ..extensions import db
-from ..factors import backup_codes, owned, totp
+from ..factors import backup_codes, owned, totp, webauthn
 from ..models import PendingLogin, User
 from .codes import Check, check_code
 
@@ -90,6 +90,24 @@ def backup_code(user: User, typed: str) -> Verdict:
         return Verdict(True)
     wrong(user, "backup")
     return Verdict(False, "That backup code is not right, or it was used already.")
+
+
+def key_ceremony(pending: PendingLogin) -> str:
+    """What a pending step asks a security key for: a step-up, or else a sign-in."""
+    return "stepup" if pending.purpose == "stepup" else "signin"
+
+
+def security_key(pending: PendingLogin, user: User, credential_json: str) -> Verdict:
+    """Check a security key's answer to a challenge made for this pending step only."""
+    if refused := held_back(user, "key"):
+        return refused
+    try:
+        webauthn.authenticate(user, credential_json, key_ceremony(pending), pending.id)
+    except webauthn.KeyRefused as refused:
+        limits.lock(policy.guess_key(user.id))  # authenticate committed, which let the lock go
+        wrong(user, "key")
+        return Verdict(False, str(refused))
+    return Verdict(True)
 
 
 def wrong(user: User, factor: str, weight: int = 1) -> None:

@@ -17,7 +17,7 @@ PHONE = ("sms", "voice")
 
 
 def proved(pending: PendingLogin, user: User, factor: str) -> str:
-    """Note that ``factor`` ("sms", "voice", "app" or "backup") worked; return the next URL."""
+    """Note that ``factor`` ("sms", "voice", "app", "key" or "backup") worked; say where next."""
     accepted(pending, user, factor)
     next_url = {"signup": _signed_up, "login": _signed_in, "stepup": _stepped_up,
                 "recovery": _recovering}[pending.purpose](pending, user, factor)
@@ -44,8 +44,8 @@ def signing_in(pending: PendingLogin, user: User, factor: str) -> None:
         user.phone_confirmed = True
     elif factor in PHONE:
         user.usual_factor, user.preferred_channel = "phone", factor
-    elif factor == "app":
-        user.usual_factor = "app"
+    elif factor in ("app", "key"):
+        user.usual_factor = factor
 
 
 def backup_used(user: User) -> int:
@@ -93,9 +93,10 @@ def _recovering(pending: PendingLogin, user: User, factor: str) -> str:
     if proofs == {"phone", "other"}:
         return url_for("recovery.new_password")
     if kind == "phone":
-        flash("Your phone is confirmed. Now enter a code from your authenticator app, "
+        flash("Your phone is confirmed. Now use your authenticator app, your security key "
               "or a backup code.", "success")
-        return url_for("twofactor.code_app" if owned.enabled_app(user.id) else
-                       "twofactor.code_backup")
+        mine = owned.of(user)
+        return url_for("twofactor.code_app" if mine.app else
+                       "twofactor.code_key" if mine.keys else "twofactor.code_backup")
     flash("Now enter the code we sent to your phone.", "success")
     return url_for("twofactor.code")

@@ -1,7 +1,7 @@
 """One form per page; field validators give the message shown next to each field."""
 from flask import current_app, request
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, SelectChoice, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
 from ..extensions import db
@@ -100,6 +100,14 @@ class BackupCodeForm(Form):
         if field.clean is None:
             raise ValidationError("A backup code has 16 letters and digits, like "
                                   "ABCD-EFGH-JKLM-NPQR.")
+
+
+class KeyForm(Form):
+    """A security key's answer, put in the hidden field by static/webauthn.js after the browser's
+    prompt; without JavaScript it stays empty and nothing is checked."""
+
+    credential = HiddenField(validators=[InputRequired(
+        message="Press the button, then touch your security key when the browser asks.")])
 
 
 class ResendForm(Form):

@@ -134,6 +134,12 @@ def factor_is_fresh() -> bool:
             and utcnow() - row.factor_at <= current_app.config["STEP_UP_WINDOW"])
 
 
+def session_id() -> str | None:
+    """The id of this browser's server-side session (a hash of its token, safe to store)."""
+    token = session.get("sid")
+    return token_hash(token) if isinstance(token, str) else None
+
+
 def end_all_sessions(user: User) -> None:
     """Sign out every browser of ``user`` (a password reset)."""
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))

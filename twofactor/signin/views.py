@@ -10,11 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..abuse import limits, policy
 from ..extensions import db, login_manager
-from ..factors import owned
+from ..factors import owned, webauthn
 from ..models import PendingLogin, User, utcnow
 from ..numbers import mask_phone
 from . import checking, codes, finish, password, sending, sessions
-from .forms import BackupCodeForm, CodeForm, LoginForm, LogoutForm, ResendForm, SignupForm
+from .forms import (BackupCodeForm, CodeForm, KeyForm, LoginForm, LogoutForm, ResendForm,
+                    SignupForm)
 from .password import INVALID_LOGIN
 from .sending import deliver
 
@@ -85,8 +86,9 @@ def login():
         purpose = password.purpose(user)
         pending = sessions.begin_pending(user, purpose, request.args.get("next"))
         password.passed(user)
-        if purpose == "login" and user.usual_factor == "app" and owned.enabled_app(user.id):
-            return redirect(url_for(".code_app"))  # nothing is sent
+        opens_on = {"app": ".code_app", "key": ".code_key"}.get(user.usual_factor)
+        if purpose == "login" and opens_on and owned.of(user).has(user.usual_factor):
+            return redirect(url_for(opens_on))  # nothing is sent
         deliver(pending, user, user.preferred_channel)
         return redirect(url_for(".code"))
     return render_template("login.html", form=form)
@@ -113,6 +115,24 @@ def code_backup():
                        checking.backup_code(user, form.code.clean))
 
 
+@bp.route("/code/key", methods=("GET", "POST"))
+def code_key():
+    """Check the answer the browser got from one of the account's security keys."""
+    return second_step("key", KeyForm, lambda pending, user, form:
+                       checking.security_key(pending, user, form.credential.data))
+
+
+@bp.post("/code/key/options")
+def code_key_options():
+    """A fresh challenge for the browser's security-key prompt, for this pending step only."""
+    pending = sessions.current_pending()
+    user = db.session.get(User, pending.user_id) if pending is not None else None
+    if user is None or pending.purpose == "signup" or not owned.of(user).keys:
+        return {"error": "That step expired or has no security key."}, 400
+    options = webauthn.authentication_options(user, checking.key_ceremony(pending), pending.id)
+    return options, 200, {"Content-Type": "application/json"}
+
+
 def second_step(factor: str, form_class, check):
     """The one shape of every second-step page: find the pending step, check, then finish."""
     pending = sessions.current_pending()
@@ -131,7 +151,7 @@ def second_step(factor: str, form_class, check):
         if verdict.proved:
             used = codes.latest_code(pending).channel if factor == "phone" else factor
             return redirect(finish.proved(pending, user, used))
-        form.code.errors.append(verdict.message)
+        (form.credential if factor == "key" else form.code).errors.append(verdict.message)
         if verdict.retry_after:  # a limit, not the code: say until when
             return (render_step(factor, pending, user, mine, form), 429,
                     {"Retry-After": str(verdict.retry_after)})
@@ -178,7 +198,8 @@ def render_step(factor: str, pending: PendingLogin, user: User, mine: owned.Owne
     # The very rule that would refuse a resend says how long to wait: one source of truth.
     waiting = sending.next_send_refusal(pending, user)
     others = mine if pending.purpose != "signup" else owned.Owned(True, None, 0, 0)
-    template = {"phone": "code.html", "app": "app_code.html", "backup": "backup_code.html"}
+    template = {"phone": "code.html", "app": "app_code.html", "backup": "backup_code.html",
+                "key": "key_code.html"}
     return render_template(template[factor], form=form, resend=ResendForm(), owned=others,
                            title=TITLES[pending.purpose], purpose=pending.purpose,
                            code=codes.latest_code(pending), phone=mask_phone(user.phone),
