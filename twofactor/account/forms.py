@@ -3,6 +3,7 @@ from wtforms import PasswordField, RadioField, SelectChoice, StringField, Submit
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from ..signin.forms import USERNAME_INPUT, CodeForm, Form
+from ..signin.sending import channels
 
 
 class ConfirmForm(Form):
@@ -12,6 +13,12 @@ class ConfirmForm(Form):
                                  SelectChoice("voice", "Call me"),
                                  SelectChoice("app", "Use your authenticator app"),
                                  SelectChoice("backup", "Use a backup code")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "whatsapp" in channels():  # only where the Verify provider offers it
+            self.method.choices = [*self.method.choices,
+                                   SelectChoice("whatsapp", "WhatsApp me a code")]
 
 
 class UsualFactorForm(Form):

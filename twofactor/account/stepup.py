@@ -51,7 +51,7 @@ def confirm():
             return redirect(request.full_path)
         pending = sessions.begin_step_up(current_user, next_url)
         db.session.commit()
-        if method in ("sms", "voice"):
+        if method in ("sms", "voice", "whatsapp"):
             deliver(pending, current_user, method)
             return redirect(url_for("twofactor.code"))
         return redirect(url_for("twofactor.code_app" if method == "app"

@@ -11,13 +11,15 @@ from ..abuse import limits, policy
 from ..extensions import db
 from ..factors import owned
 from ..models import PendingLogin, User, utcnow
-from . import sessions
+from . import codes, sessions
+from .sending import cancel
 
-PHONE = ("sms", "voice")
+PHONE = ("sms", "voice", "whatsapp")
 
 
 def proved(pending: PendingLogin, user: User, factor: str) -> str:
-    """Note that ``factor`` ("sms", "voice", "app" or "backup") worked; return the next URL."""
+    """Note that ``factor`` ("sms", "voice", "whatsapp", "app" or "backup") worked; return the
+    next URL."""
     user.factor_ok_at = utcnow()  # a run of wrong entries ends here
     if factor in PHONE:
         # The code was used, so the next sign-in is not a resend: it may have its code at once.
@@ -25,6 +27,10 @@ def proved(pending: PendingLogin, user: User, factor: str) -> str:
     audit.record("code_accepted", user, f"{factor} for {pending.purpose}")
     next_url = {"signup": _signed_up, "login": _signed_in, "stepup": _stepped_up,
                 "recovery": _recovering}[pending.purpose](pending, user, factor)
+    if pending.done:  # the step is over: a code still on its way must not work any more
+        ended = codes.end_pending_codes(pending)
+        db.session.commit()
+        cancel(ended)
     if factor == "backup":  # committed by now: the code is spent whatever the notice does
         left = owned.of(user).backup_left
         notices.notify(user, f"A backup code was used for your account; {left} left."
