@@ -165,11 +165,16 @@ class FakeTwilioVerify(FakeServer):
         body = {"sid": v["sid"], "service_sid": service, "account_sid": self.account_sid,
                 "to": v["to"], "channel": v["channel"], "status": v["status"],
                 "valid": v["status"] == "approved", "amount": None, "payee": None,
-                "date_created": v["created"].isoformat(), "date_updated": self.now().isoformat()}
+                "date_created": stamp(v["created"]), "date_updated": stamp(self.now())}
         if not check:
             body.update(lookup={}, send_code_attempts=v["sends"], sna=None,
                         url=f"{VERIFY}/v2/Services/{service}/Verifications/{v['sid']}")
         return body
+
+
+def stamp(moment: datetime) -> str:
+    """A date as Twilio writes it (ISO 8601, whole seconds, UTC)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def basic(user: str, password: str) -> str:

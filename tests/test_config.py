@@ -95,3 +95,25 @@ def test_an_unknown_code_provider_is_refused_even_in_development(app_config):
     with pytest.raises(RuntimeError, match="CODE_PROVIDER must be one of local, twilio-verify, "
                                            "telnyx-verify"):
         create_app({**app_config, "CODE_PROVIDER": "twillio-verify"})
+
+
+def test_a_verify_provider_needs_no_twilio_messaging_but_says_notices_will_not_go(tmp_path,
+                                                                                 caplog):
+    settings = production(tmp_path, **TELNYX_VERIFY, TWILIO_ACCOUNT_SID=None,
+                          TWILIO_AUTH_TOKEN=None, TWILIO_FROM_NUMBER=None)
+    with caplog.at_level(logging.WARNING):
+        app = create_app(settings)
+    assert any("Security notices will not be sent" in r.getMessage() for r in caplog.records)
+    from twofactor.providers import phone
+    with app.app_context():
+        assert not phone.can_text()  # not the console sender: production has no outbox
+    with app.app_context():
+        app.config.update(TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="token",
+                          TWILIO_FROM_NUMBER="+12015550100")
+        assert phone.can_text()
+
+
+@pytest.mark.parametrize("missing", ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"])
+def test_twilio_verify_still_needs_the_twilio_account(tmp_path, missing):
+    with pytest.raises(RuntimeError, match=f"{missing}.*CODE_PROVIDER=twilio-verify"):
+        create_app(production(tmp_path, **TWILIO_VERIFY, **{missing: None}))

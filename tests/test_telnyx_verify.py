@@ -46,7 +46,8 @@ def test_the_seam_picks_telnyx_verify(verify):
                                            ("whatsapp", "whatsapp")])
 def test_start_then_check_by_verification_id(verify, telnyx, channel, path):
     started = verify.start(ALICE, channel)
-    assert started == Started(started.verification_id, channel, same_code=False)
+    assert started == Started(started.verification_id, channel, same_code=False,
+                              lifetime=timedelta(seconds=300))  # the fake profile's timeout
     [send] = telnyx.requests
     assert send["path"] == f"/v2/verifications/{path}"
     assert json.loads(send["body"]) == {"phone_number": ALICE,

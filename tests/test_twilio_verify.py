@@ -32,7 +32,9 @@ def test_the_seam_picks_twilio_verify(verify):
 
 def test_start_sends_one_code_and_checks_by_verification_sid(verify, twilio_verify):
     started = verify.start(ALICE, "sms")
-    assert started == Started(started.verification_id, "sms", same_code=False)
+    assert started == Started(started.verification_id, "sms", same_code=False,
+                              lifetime=started.lifetime)
+    assert timedelta(minutes=9, seconds=55) < started.lifetime <= timedelta(minutes=10)
     assert started.verification_id.startswith("VE")
     [create] = twilio_verify.requests
     assert create["path"] == f"/v2/Services/{VERIFY_SERVICE_SID}/Verifications"

@@ -82,7 +82,8 @@ class PendingLogin(db.Model):
 
 
 class OneTimeCode(db.Model):
-    """A sent code, kept only as an HMAC, bound to one pending sign-in and purpose."""
+    """A sent code, kept only as an HMAC, bound to one pending sign-in and purpose; or, with a
+    Verify provider, the provider's verification (its id, never the code)."""
 
     __table_args__ = (Index("ix_one_time_code_user_id_purpose", "user_id", "purpose"),)
 
@@ -90,8 +91,10 @@ class OneTimeCode(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     pending_id: Mapped[str] = mapped_column(ForeignKey("pending_login.id"), index=True)
     purpose: Mapped[str] = mapped_column(String(8))
-    channel: Mapped[str] = mapped_column(String(8))  # "sms" or "voice"
-    code_hash: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(8))  # "sms", "voice" or "whatsapp"
+    code_hash: Mapped[str] = mapped_column(String(64))  # "" for a provider's code: never seen
+    # The Verify provider's verification id (Twilio's VE…, Telnyx's UUID); None for our codes.
+    provider_ref: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     failed_attempts: Mapped[int] = mapped_column(default=0)

@@ -17,6 +17,10 @@ def notify(user: User, text: str) -> None:
     """
     if not user.phone_confirmed:
         return
+    if not phone.can_text():  # production with a Verify provider and no Twilio Messaging
+        audit.record("notice_skipped", user, "no sender")
+        db.session.commit()
+        return
     keys = policy.notice_keys(user)
     limits.lock(*keys)
     if (refused := limits.refusal(policy.notice_rules(user))) is not None:

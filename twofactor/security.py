@@ -66,11 +66,18 @@ def check_config(app: Flask) -> None:
     if cfg["SECRET_KEY"] in (None, "", DEV_SECRET_KEY) or not looks_random(cfg["SECRET_KEY"]):
         raise ConfigError("Set SECRET_KEY to a random value of at least 32 characters, e.g. "
                           "python -c 'import secrets; print(secrets.token_hex(32))'.")
-    if not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"]):
-        raise ConfigError("Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: the console "
-                          "sender only prints codes and is for development.")
-    if not (cfg["TWILIO_FROM_NUMBER"] or cfg["TWILIO_MESSAGING_SERVICE_SID"]):
-        raise ConfigError("Set TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID).")
+    texting = cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"] and (
+        cfg["TWILIO_FROM_NUMBER"] or cfg["TWILIO_MESSAGING_SERVICE_SID"])
+    if cfg["CODE_PROVIDER"] == "local":  # our codes go out by Twilio Messaging and Voice
+        if not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"]):
+            raise ConfigError("Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: the console "
+                              "sender only prints codes and is for development.")
+        if not texting:
+            raise ConfigError("Set TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID).")
+    elif not texting:
+        # A Verify provider sends only codes; security notices are plain texts.
+        app.logger.warning("Security notices will not be sent: they need TWILIO_ACCOUNT_SID, "
+                           "TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER (README \"Code providers\").")
     if not (cfg["PUBLIC_URL"] or "").startswith("https://"):
         # Every absolute address comes from it, never from a Host header a client chose; and
         # Twilio signs the URL it calls, so over plain HTTP callbacks could be read or changed.
@@ -84,6 +91,9 @@ def check_config(app: Flask) -> None:
 def check_code_provider(cfg) -> None:
     """Refuse a Verify provider named without the settings it needs to send a code."""
     provider = cfg["CODE_PROVIDER"]
+    if provider == "twilio-verify" and not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"]):
+        raise ConfigError("Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN "
+                          "for CODE_PROVIDER=twilio-verify.")
     if provider == "twilio-verify" and not re.fullmatch(r"VA[0-9a-fA-F]{32}",
                                                          cfg["TWILIO_VERIFY_SERVICE_SID"] or ""):
         raise ConfigError("Set TWILIO_VERIFY_SERVICE_SID to your Verify service's SID "

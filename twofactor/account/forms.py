@@ -3,6 +3,7 @@ from wtforms import IntegerField, PasswordField, RadioField, SelectChoice, Strin
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from ..signin.forms import USERNAME_INPUT, CodeForm, Form, KeyForm
+from ..signin.sending import channels
 
 
 class ConfirmForm(Form):
@@ -13,6 +14,12 @@ class ConfirmForm(Form):
                                  SelectChoice("app", "Use your authenticator app"),
                                  SelectChoice("key", "Use your security key"),
                                  SelectChoice("backup", "Use a backup code")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "whatsapp" in channels():  # only where the Verify provider offers it
+            self.method.choices = [*self.method.choices,
+                                   SelectChoice("whatsapp", "WhatsApp me a code")]
 
 
 class UsualFactorForm(Form):

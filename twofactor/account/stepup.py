@@ -46,12 +46,13 @@ def confirm():
     next_url = sessions.safe_next(request.args.get("next")) or url_for("account.security")
     if form.validate_on_submit():
         method = form.method.data
-        if method not in ("sms", "voice") and not mine.has(method):
+        by_phone = method in ("sms", "voice", "whatsapp")  # offered only where it can be sent
+        if not by_phone and not mine.has(method):
             flash("That way is not set up for this account.", "error")
             return redirect(request.full_path)
         pending = sessions.begin_step_up(current_user, next_url)
         db.session.commit()
-        if method in ("sms", "voice"):
+        if by_phone:
             deliver(pending, current_user, method)
             return redirect(url_for("twofactor.code"))
         return redirect(url_for({"app": "twofactor.code_app", "key": "twofactor.code_key",

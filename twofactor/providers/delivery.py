@@ -38,8 +38,8 @@ UNHEARD = ("The call ended before a key was pressed, so the code was not read â€
 
 def delivery_state(otp: OneTimeCode | None) -> dict | None:
     """What to tell the person about ``otp``'s delivery; None when it is not being tracked."""
-    if otp is None or otp.voided or not current_app.config["PUBLIC_URL"]:
-        return None
+    if otp is None or otp.voided or otp.provider_ref or not current_app.config["PUBLIC_URL"]:
+        return None  # a Verify provider's sends report no status to us
     table = SMS if otp.channel == "sms" else CALL
     words, final, failed = table.get(otp.delivery_status, table[None])
     if otp.delivery_status == "completed" and otp.call_token and not otp.call_token_used:

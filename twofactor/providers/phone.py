@@ -80,6 +80,15 @@ def uses_console() -> bool:
     return not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"])
 
 
+def can_text() -> bool:
+    """Whether a plain text (a security notice) can go out: by Twilio Messaging, or to the
+    console in development. A Verify provider without Twilio Messaging sends codes only."""
+    cfg = current_app.config
+    if uses_console():
+        return current_app.debug or current_app.testing
+    return bool(cfg["TWILIO_FROM_NUMBER"] or cfg["TWILIO_MESSAGING_SERVICE_SID"])
+
+
 def get_client() -> Client:
     """The app's one Twilio client, built on first use from config."""
     client = current_app.extensions.get("twilio_client")

@@ -1,4 +1,6 @@
 """Codes made, sent and checked by Telnyx Verify (CODE_PROVIDER = "telnyx-verify")."""
+from datetime import timedelta
+
 from flask import current_app
 from telnyx import APIStatusError, Telnyx, TelnyxError
 
@@ -7,6 +9,7 @@ from .phone import UNKNOWN, DeliveryError
 from .verify import Started, Verdict
 
 CHANNELS = ("sms", "voice", "whatsapp")
+LIFETIME = timedelta(seconds=300)  # a Verify profile's default, when an answer omits it
 
 # Telnyx error codes we expect when sending, and what the person can do about each.
 ADVICE = {
@@ -49,7 +52,9 @@ def start(to: str, channel: str) -> Started:
     except TELNYX_FAILURES as error:
         raise send_error(error, to, channel) from None
     # Every trigger is a new verification with a new code; earlier ones stay as they were.
-    return Started(made.data.id, channel, same_code=False)
+    seconds = made.data.timeout_secs  # the profile's default_verification_timeout_secs
+    return Started(made.data.id, channel, same_code=False,
+                   lifetime=timedelta(seconds=seconds) if seconds else LIFETIME)
 
 
 def check(verification_id: str, code: str) -> Verdict:

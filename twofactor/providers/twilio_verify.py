@@ -1,4 +1,6 @@
 """Codes made, sent and checked by Twilio Verify (CODE_PROVIDER = "twilio-verify")."""
+from datetime import UTC, datetime, timedelta
+
 from flask import current_app
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 
@@ -8,6 +10,7 @@ from .verify import Started, Verdict
 
 CHANNELS = ("sms", "voice", "whatsapp")
 TWILIO_CHANNEL = {"sms": "sms", "voice": "call", "whatsapp": "whatsapp"}
+LIFETIME = timedelta(minutes=10)  # fixed by Twilio, counted from the first send
 NOT_FOUND, TOO_MANY_CHECKS, INVALID_PARAMETER = 20404, 60202, 60200
 
 # Twilio Verify error codes we expect when sending, and what the person can do about each.
@@ -41,7 +44,15 @@ def start(to: str, channel: str) -> Started:
     except TWILIO_FAILURES as error:
         raise send_error(error, to, channel) from None
     # Within 10 minutes Twilio re-sends the pending verification's code and lists each send.
-    return Started(made.sid, channel, same_code=len(made.send_code_attempts or ()) > 1)
+    return Started(made.sid, channel, same_code=len(made.send_code_attempts or ()) > 1,
+                   lifetime=remaining(made.date_created))
+
+
+def remaining(created: datetime | str | None) -> timedelta:
+    """How long a verification's code still works: 10 minutes from its first send."""
+    if not isinstance(created, datetime):  # the client leaves a date it cannot read as text
+        return LIFETIME
+    return max(timedelta(0), LIFETIME - (datetime.now(UTC) - created))
 
 
 def check(verification_id: str, code: str) -> Verdict:

@@ -4,6 +4,7 @@ The provider makes, sends and checks the code; the flow keeps only the verificat
 """
 import enum
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import import_module
 from typing import Protocol
 
@@ -23,6 +24,7 @@ class Started:
     # True when this send repeated the code of an earlier, still valid send (Twilio does so
     # within 10 minutes): the code from either message works, so say "the same code again".
     same_code: bool
+    lifetime: timedelta  # how long the provider keeps the code valid from now
 
 
 class Verdict(enum.Enum):

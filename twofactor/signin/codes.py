@@ -1,4 +1,8 @@
-"""One-time codes: make one, keep only its HMAC, and check a typed code exactly once."""
+"""One-time codes: make one, keep only its HMAC, and check a typed code exactly once.
+
+With a Verify provider (CODE_PROVIDER) the provider makes and checks the code; our row then
+keeps only its verification id, and still holds the expiry, attempts and single use.
+"""
 import enum
 import hashlib
 import hmac
@@ -10,9 +14,11 @@ from sqlalchemy import update
 
 from ..extensions import db
 from ..models import OneTimeCode, PendingLogin, utcnow
+from ..providers.verify import Started, Verdict, provider
 
 CODE_DIGITS = 6
 _TYPED_CODE = re.compile(r"[0-9]{6}", re.ASCII)  # ASCII only: "١٢٣٤٥٦" is not a code
+PROVIDER_CODE = re.compile(r"[0-9]{4,10}", re.ASCII)  # Verify codes: 4 to 10 digits
 
 
 class Check(enum.Enum):
@@ -35,10 +41,11 @@ def hash_code(code_id: str, code: str) -> str:
     return hmac.new(key, f"{code_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def normalize(typed: str) -> str | None:
-    """The six ASCII digits in ``typed``, allowing spaces and dashes; None if it is not a code."""
+def normalize(typed: str, shape: re.Pattern = _TYPED_CODE) -> str | None:
+    """The ASCII digits in ``typed`` (six, or as ``shape`` says), allowing spaces and dashes;
+    None if it is not a code."""
     digits = re.sub(r"[ \-]", "", typed or "")
-    return digits if _TYPED_CODE.fullmatch(digits) else None
+    return digits if shape.fullmatch(digits) else None
 
 
 def issue_code(pending: PendingLogin, channel: str) -> tuple[OneTimeCode, str]:
@@ -55,13 +62,38 @@ def issue_code(pending: PendingLogin, channel: str) -> tuple[OneTimeCode, str]:
     return otp, code
 
 
-def void_codes(user_id: int, purpose: str) -> None:
-    """Kill every live code of this user and purpose, and forget any sealed call code."""
-    db.session.execute(
+def issue_verification(pending: PendingLogin, started: Started) -> tuple[OneTimeCode, set[str]]:
+    """Keep a provider's new verification for ``pending``, voiding any live code of this user
+    and purpose; return the row and the verification ids nothing live holds any more."""
+    replaced = void_codes(pending.user_id, pending.purpose)
+    now = utcnow()
+    otp = OneTimeCode(id=secrets.token_urlsafe(32), user_id=pending.user_id,
+                      pending_id=pending.id, purpose=pending.purpose, channel=started.channel,
+                      code_hash="", provider_ref=started.verification_id,
+                      created_at=now, expires_at=now + started.lifetime)
+    db.session.add(otp)
+    db.session.flush()
+    return otp, replaced - {started.verification_id}  # Twilio re-sends the same one
+
+
+def void_codes(user_id: int, purpose: str) -> set[str]:
+    """Kill every live code of this user and purpose; return the verification ids they held."""
+    return _void(OneTimeCode.user_id == user_id, OneTimeCode.purpose == purpose)
+
+
+def end_pending_codes(pending: PendingLogin) -> set[str]:
+    """The step is over: kill its live codes; return the verification ids they held."""
+    return _void(OneTimeCode.pending_id == pending.id)
+
+
+def _void(*where) -> set[str]:
+    """Kill the live codes ``where`` matches and forget their sealed call codes."""
+    voided = db.session.execute(
         update(OneTimeCode)
-        .where(OneTimeCode.user_id == user_id, OneTimeCode.purpose == purpose,
-               OneTimeCode.used_at.is_(None), OneTimeCode.voided.is_(False))
-        .values(voided=True, call_code_sealed=None))
+        .where(*where, OneTimeCode.used_at.is_(None), OneTimeCode.voided.is_(False))
+        .values(voided=True, call_code_sealed=None)
+        .returning(OneTimeCode.provider_ref)).scalars()
+    return set(filter(None, voided))
 
 
 def void(otp: OneTimeCode) -> None:
@@ -88,25 +120,52 @@ def live_code(pending: PendingLogin) -> OneTimeCode | None:
 def check_code(pending: PendingLogin, digits: str) -> tuple[Check, OneTimeCode | None]:
     """Compare ``digits`` with the live code; consume it on a match, count a guess otherwise."""
     otp = live_code(pending)
-    if otp is None:
+    if otp is None or otp.provider_ref is not None:
         return Check.DEAD, None
-    max_attempts = current_app.config["CODE_MAX_ATTEMPTS"]
-    still_live = (OneTimeCode.id == otp.id, OneTimeCode.used_at.is_(None),
-                  OneTimeCode.voided.is_(False), OneTimeCode.expires_at > utcnow(),
-                  OneTimeCode.failed_attempts < max_attempts)
     if hmac.compare_digest(otp.code_hash, hash_code(otp.id, digits)):
-        # Conditional UPDATE: of several requests racing with the right code, one wins.
-        won = db.session.execute(update(OneTimeCode).where(*still_live)
-                                 .values(used_at=utcnow(), call_code_sealed=None))
-        return (Check.OK if won.rowcount == 1 else Check.DEAD), otp
+        return (Check.OK if use(otp) else Check.DEAD), otp
     if was_replaced(pending, digits):
         return Check.REPLACED, otp
-    charged = db.session.execute(update(OneTimeCode).where(*still_live).values(
+    return (Check.WRONG if charge(otp) else Check.DEAD), otp
+
+
+def check_with_provider(pending: PendingLogin, digits: str) -> tuple[Check, OneTimeCode | None]:
+    """Ask the Verify provider about ``digits`` for this step's live verification, by its id
+    only; raise ``phone.DeliveryError`` when the provider cannot say."""
+    otp = live_code(pending)
+    if otp is None or otp.provider_ref is None:
+        return Check.DEAD, None
+    verdict = provider().check(otp.provider_ref, digits)
+    if verdict is Verdict.APPROVED:
+        return (Check.OK if use(otp) else Check.DEAD), otp
+    if verdict is Verdict.WRONG:
+        return (Check.WRONG if charge(otp) else Check.DEAD), otp
+    void(otp)  # used, expired or out of checks at the provider: ours is dead too
+    return Check.DEAD, otp
+
+
+def _still_live(otp: OneTimeCode) -> tuple:
+    """Conditions under which ``otp`` can still be used or charged."""
+    return (OneTimeCode.id == otp.id, OneTimeCode.used_at.is_(None),
+            OneTimeCode.voided.is_(False), OneTimeCode.expires_at > utcnow(),
+            OneTimeCode.failed_attempts < current_app.config["CODE_MAX_ATTEMPTS"])
+
+
+def use(otp: OneTimeCode) -> bool:
+    """Consume the code; of several requests racing with the right code, one wins."""
+    won = db.session.execute(update(OneTimeCode).where(*_still_live(otp))
+                             .values(used_at=utcnow(), call_code_sealed=None))
+    return won.rowcount == 1
+
+
+def charge(otp: OneTimeCode) -> bool:
+    """Count a wrong entry against the code; False when it was no longer live."""
+    charged = db.session.execute(update(OneTimeCode).where(*_still_live(otp)).values(
         failed_attempts=OneTimeCode.failed_attempts + 1))
     db.session.refresh(otp)  # failed_attempts as the database now has it
-    if otp.failed_attempts >= max_attempts:
+    if otp.failed_attempts >= current_app.config["CODE_MAX_ATTEMPTS"]:
         otp.call_code_sealed = None  # the code is dead: nothing may read it out any more
-    return (Check.WRONG if charged.rowcount == 1 else Check.DEAD), otp
+    return charged.rowcount == 1
 
 
 def was_replaced(pending: PendingLogin, digits: str) -> bool:

@@ -11,16 +11,22 @@ from ..abuse import limits, policy
 from ..extensions import db
 from ..factors import owned
 from ..models import PendingLogin, User, utcnow
-from . import sessions
+from . import codes, sessions
+from .sending import cancel
 
-PHONE = ("sms", "voice")
+PHONE = ("sms", "voice", "whatsapp")
 
 
 def proved(pending: PendingLogin, user: User, factor: str) -> str:
-    """Note that ``factor`` ("sms", "voice", "app", "key" or "backup") worked; say where next."""
+    """Note that ``factor`` ("sms", "voice", "whatsapp", "app", "key" or "backup") worked;
+    return the next URL."""
     accepted(pending, user, factor)
     next_url = {"signup": _signed_up, "login": _signed_in, "stepup": _stepped_up,
                 "recovery": _recovering}[pending.purpose](pending, user, factor)
+    if pending.done:  # the step is over: a code still on its way must not work any more
+        ended = codes.end_pending_codes(pending)
+        db.session.commit()
+        cancel(ended)
     if factor == "backup":  # committed by now: the code is spent whatever the notice does
         left = backup_used(user)
         flash(f"You have {left} backup code{'s' if left != 1 else ''} left.",

@@ -8,11 +8,14 @@ from ..extensions import db
 from ..models import User
 from ..numbers import parse_phone
 from ..factors import backup_codes
-from .codes import normalize
+from ..providers.verify import provider
+from .codes import PROVIDER_CODE, normalize
+from .sending import channels
 
 # Phones must not capitalise a name: "Alice" and "alice" are one account, but say it plainly.
 USERNAME_INPUT = {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
 CHANNELS = [SelectChoice("sms", "Text message"), SelectChoice("voice", "Phone call")]
+WHATSAPP = SelectChoice("whatsapp", "WhatsApp")  # only where the Verify provider offers it
 
 
 class Form(FlaskForm):
@@ -87,6 +90,24 @@ class CodeForm(Form):
             raise ValidationError("The code is 6 digits, like 123456.")
 
 
+class PhoneCodeForm(CodeForm):
+    """The code sent to the phone: ours has 6 digits, a Verify provider's 4 to 10."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if provider() is not None:
+            self.code.validators = [InputRequired(message="Enter the code we sent you.")]
+
+    def validate_code(self, field):
+        """Accept spaces and dashes; refuse what cannot be the code without counting a guess."""
+        if provider() is None:
+            return super().validate_code(field)
+        field.digits = normalize(field.data, PROVIDER_CODE)
+        if field.digits is None:
+            raise ValidationError("The code is 4 to 10 digits, like 12345.")
+        return None
+
+
 class BackupCodeForm(Form):
     """One of the account's saved backup codes."""
 
@@ -114,6 +135,11 @@ class ResendForm(Form):
     """"Send a new code", "Call me instead", "Text me instead": the button says which channel."""
 
     channel = RadioField(choices=CHANNELS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "whatsapp" in channels():
+            self.channel.choices = [*CHANNELS, WHATSAPP]
 
 
 class LogoutForm(Form):

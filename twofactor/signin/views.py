@@ -14,12 +14,13 @@ from ..factors import owned, webauthn
 from ..models import PendingLogin, User, utcnow
 from ..numbers import mask_phone
 from . import checking, codes, finish, password, sending, sessions
-from .forms import (BackupCodeForm, CodeForm, KeyForm, LoginForm, LogoutForm, ResendForm,
-                    SignupForm)
+from .forms import (BackupCodeForm, CodeForm, KeyForm, LoginForm, LogoutForm, PhoneCodeForm,
+                    ResendForm, SignupForm)
 from .password import INVALID_LOGIN
-from .sending import deliver
+from .sending import cancel, channels, deliver, send
 
 bp = Blueprint("twofactor", __name__)
+bp.add_app_template_global(channels, "phone_channels")  # which "… me a code" buttons to show
 
 
 @bp.route("/")
@@ -97,7 +98,7 @@ def login():
 @bp.route("/code", methods=("GET", "POST"))
 def code():
     """Compare the typed code with the one sent to the phone."""
-    return second_step("phone", CodeForm, lambda pending, user, form:
+    return second_step("phone", PhoneCodeForm, lambda pending, user, form:
                        checking.phone_code(pending, user, form.code.digits))
 
 
@@ -169,7 +170,13 @@ def resend():
     had_code = codes.latest_code(pending) is not None
     if not form.validate_on_submit():
         flash("Choose how to get your new code.", "error")
-    elif deliver(pending, db.session.get(User, pending.user_id), form.channel.data):
+        return redirect(url_for(".code"))
+    result = send(pending, db.session.get(User, pending.user_id), form.channel.data)
+    if not result.sent:
+        flash(result.message, result.category)
+    elif result.same_code:  # Twilio Verify repeats a code that is still valid
+        flash("We sent the same code again; it still works.", "success")
+    else:
         flash("We sent you a new code. The one before it no longer works." if had_code
               else "We sent you a code.", "success")
     return redirect(url_for(".code"))
@@ -183,8 +190,11 @@ def logout():
         everywhere = "everywhere" in request.form
         if current_user.is_authenticated:
             audit.record("logout", current_user, "everywhere" if everywhere else "")
+        pending = sessions.current_pending()
+        ended = codes.end_pending_codes(pending) if pending is not None else set()
         sessions.end_session(everywhere=everywhere)
         db.session.commit()
+        cancel(ended)  # a code still on its way stops working at the provider too
         flash("You are signed out.", "info")
     return redirect(url_for(".login"))
 
