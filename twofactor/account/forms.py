@@ -2,6 +2,7 @@
 from wtforms import PasswordField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from .passwords import PasswordRules
 from ..signin.forms import USERNAME_INPUT, CodeForm, Form
 
 
@@ -42,10 +43,13 @@ class ForgotForm(Form):
 
 
 class NewPasswordForm(Form):
-    """The new password, twice."""
+    """The new password, twice; the view sets ``account_name`` for the password rules."""
+
+    account_name = None
 
     password = PasswordField("New password", validators=[
-        InputRequired(), Length(min=8, max=128, message="Use 8 to 128 characters.")])
+        InputRequired(), Length(min=8, max=128, message="Use 8 to 128 characters."),
+        PasswordRules()])
     confirm = PasswordField("New password again", validators=[
         InputRequired(), EqualTo("password", message="The two passwords do not match.")])
     submit = SubmitField("Change password")
