@@ -35,7 +35,7 @@ def skips(client, twilio, name="alice", password=PASSWORD) -> bool:
 def test_the_cookie_skips_only_the_code_and_is_audited(app, client, twilio):
     remembered_sign_in(client, twilio)
     cookie = client.get_cookie(COOKIE)
-    assert cookie.http_only and cookie.same_site == "Lax" and cookie.path == "/"
+    assert cookie.secure and cookie.http_only and cookie.same_site == "Lax" and cookie.path == "/"
     assert cookie.max_age == 30 * 24 * 3600 and cookie.domain in ("localhost", "")
     with app.app_context():
         row = db.session.scalar(db.select(RememberedBrowser))
@@ -46,16 +46,6 @@ def test_the_cookie_skips_only_the_code_and_is_audited(app, client, twilio):
             AuditEvent.event == "remembered_browser")) is not None
     assert client.get("/security/password").location.startswith("/confirm")  # no step-up
     assert client.post("/security/phone", data={"phone": "+12015550188"}).status_code == 403
-
-
-def test_the_cookie_is_secure_outside_tests_and_debug(app):
-    with app.test_request_context("/"):
-        assert remember._secure() is False  # tests over http only
-        app.testing = False
-        assert remember._secure() is True
-    with app.test_request_context("/", base_url="https://localhost"):
-        app.testing = True
-        assert remember._secure() is True
 
 
 def test_never_the_password(app, client, twilio):

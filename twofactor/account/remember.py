@@ -25,12 +25,6 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=SALT)
 
 
-def _secure() -> bool:
-    """Secure, always, except over plain http in tests and debug (a "__Host-" cookie needs it
-    on a real site; browsers also take it from http://127.0.0.1 and localhost)."""
-    return request.is_secure or not (current_app.testing or current_app.debug)
-
-
 def remember(user: User) -> None:
     """Keep this browser for ``user``: a new row now, the cookie on this response."""
     browser_id = secrets.token_urlsafe(16)  # 128 random bits
@@ -44,7 +38,9 @@ def remember(user: User) -> None:
     @after_this_request
     def set_cookie(response):
         response.set_cookie(COOKIE, value, max_age=int(lifetime.total_seconds()), path="/",
-                            secure=_secure(), httponly=True, samesite="Lax")
+                            # Secure even in development: a "__Host-" cookie must be, and
+                            # browsers take it from http://127.0.0.1 and localhost too.
+                            secure=True, httponly=True, samesite="Lax")
         return response
 
 
