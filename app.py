@@ -6,7 +6,14 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from twofactor import commands, errors, health, security
-from twofactor.account import deletion, devices, password_change, phone_change, recovery, stepup
+from twofactor.account import (
+    deletion,
+    devices,
+    password_change,
+    phone_change,
+    recovery,
+    stepup,
+)
 from twofactor.account import views as account
 from twofactor.api import views as api
 from twofactor.extensions import csrf, db, login_manager, migrate

@@ -95,7 +95,7 @@ class Config:
                                                                                      "yes")
     PWNED_PASSWORDS_URL = os.environ.get("PWNED_PASSWORDS_URL",
                                          "https://api.pwnedpasswords.com/range/")
-    PWNED_PASSWORDS_TIMEOUT = float(os.environ.get("PWNED_PASSWORDS_TIMEOUT", 2))
+    PWNED_PASSWORDS_TIMEOUT = float(os.environ.get("PWNED_PASSWORDS_TIMEOUT", "2"))
     # "Don't ask again on this browser": how long the second step is skipped.
     REMEMBER_BROWSER_LIFETIME = timedelta(days=30)
 

@@ -5,9 +5,19 @@ from test_account_remember import remembered_sign_in
 from test_second_factors import make_backup_codes, set_up_app
 
 from twofactor.extensions import db
-from twofactor.models import (AuditEvent, AuthenticatorApp, BackupCode, LimitEvent,
-                              LoginSession, OneTimeCode, PendingLogin, RememberedBrowser,
-                              SecurityKey, User, WebAuthnChallenge)
+from twofactor.models import (
+    AuditEvent,
+    AuthenticatorApp,
+    BackupCode,
+    LimitEvent,
+    LoginSession,
+    OneTimeCode,
+    PendingLogin,
+    RememberedBrowser,
+    SecurityKey,
+    User,
+    WebAuthnChallenge,
+)
 
 ALICE_ROWS = (AuthenticatorApp, BackupCode, SecurityKey, WebAuthnChallenge, PendingLogin,
               OneTimeCode, LoginSession, RememberedBrowser)

@@ -120,8 +120,9 @@ def test_sends_to_the_new_number_count_as_unconfirmed(app, client, twilio):
 
 
 def test_the_new_numbers_own_limit_applies(app_config, twilio):
-    from app import create_app
     from conftest import add_user
+
+    from app import create_app
     app = create_app({**app_config, "SEND_LIMITS_NUMBER": [(1, timedelta(hours=1))],
                       "SEND_COOLDOWN": timedelta(0)})
     add_user(app, "alice", OLD)

@@ -11,9 +11,19 @@ from sqlalchemy import delete, update
 from .. import audit, notices
 from ..abuse import policy
 from ..extensions import db
-from ..models import (AuditEvent, AuthenticatorApp, BackupCode, LimitEvent, LoginSession,
-                      OneTimeCode, PendingLogin, RememberedBrowser, SecurityKey, User,
-                      WebAuthnChallenge)
+from ..models import (
+    AuditEvent,
+    AuthenticatorApp,
+    BackupCode,
+    LimitEvent,
+    LoginSession,
+    OneTimeCode,
+    PendingLogin,
+    RememberedBrowser,
+    SecurityKey,
+    User,
+    WebAuthnChallenge,
+)
 from .change_forms import DeleteAccountForm
 from .stepup import step_up_required
 

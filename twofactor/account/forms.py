@@ -2,8 +2,8 @@
 from wtforms import PasswordField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from .passwords import PasswordRules
 from ..signin.forms import USERNAME_INPUT, CodeForm, Form
+from .passwords import PasswordRules
 
 
 class ConfirmForm(Form):

@@ -13,7 +13,14 @@ from sqlalchemy import delete
 
 from .. import audit
 from ..extensions import db
-from ..models import LoginSession, PendingLogin, RememberedBrowser, User, token_hash, utcnow
+from ..models import (
+    LoginSession,
+    PendingLogin,
+    RememberedBrowser,
+    User,
+    token_hash,
+    utcnow,
+)
 from ..signin import sessions
 from .agents import summary
 

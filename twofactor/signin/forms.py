@@ -6,9 +6,9 @@ from wtforms.validators import EqualTo, InputRequired, Length, Regexp, Validatio
 
 from ..account.passwords import PasswordRules
 from ..extensions import db
+from ..factors import backup_codes
 from ..models import User
 from ..numbers import parse_phone
-from ..factors import backup_codes
 from .codes import normalize
 
 # Phones must not capitalise a name: "Alice" and "alice" are one account, but say it plainly.
