@@ -6,7 +6,8 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from twofactor import commands, errors, health, security
-from twofactor.account import keys, recovery, stepup
+from twofactor.account import (deletion, devices, keys, password_change, phone_change, recovery,
+                               stepup)
 from twofactor.account import views as account
 from twofactor.api import views as api
 from twofactor.extensions import csrf, db, login_manager, migrate
@@ -39,8 +40,9 @@ def create_app(test_config=None):
     errors.init_app(app)
 
     # The sign-in pages, the account's pages, then one blueprint per concern, then the commands.
-    for blueprint in (views.bp, account.bp, keys.bp, stepup.bp, recovery.bp, delivery.bp,
-                      outbox.bp, health.bp, webhooks.bp, api.bp, commands.cli):
+    for blueprint in (views.bp, account.bp, keys.bp, stepup.bp, recovery.bp, phone_change.bp,
+                      password_change.bp, devices.bp, deletion.bp, delivery.bp, outbox.bp,
+                      health.bp, webhooks.bp, api.bp, commands.cli):
         app.register_blueprint(blueprint)
 
     with app.app_context():

@@ -89,6 +89,16 @@ class Config:
     PASSWORD_DELAY = timedelta(seconds=5)
     PASSWORD_DELAY_MAX = timedelta(minutes=15)
 
+    # New passwords: with the check on, refuse those Have I Been Pwned knows; it sees only the
+    # first 5 hex digits of the password's SHA-1, and a slow or failed answer never blocks.
+    PWNED_PASSWORDS_CHECK = os.environ.get("PWNED_PASSWORDS_CHECK", "").lower() in ("1", "true",
+                                                                                     "yes")
+    PWNED_PASSWORDS_URL = os.environ.get("PWNED_PASSWORDS_URL",
+                                         "https://api.pwnedpasswords.com/range/")
+    PWNED_PASSWORDS_TIMEOUT = float(os.environ.get("PWNED_PASSWORDS_TIMEOUT", "2"))
+    # "Don't ask again on this browser": how long the second step is skipped.
+    REMEMBER_BROWSER_LIFETIME = timedelta(days=30)
+
     # Data kept (``flask --app app prune``)
     UNCONFIRMED_ACCOUNT_LIFETIME = timedelta(hours=24)  # then the username is free again
     AUDIT_RETENTION = timedelta(days=_env_int("AUDIT_RETENTION_DAYS", 365))

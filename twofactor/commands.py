@@ -7,6 +7,7 @@ from werkzeug.datastructures import MultiDict
 
 from . import audit as trail
 from .abuse import limits, policy
+from .account import passwords, remember
 from .extensions import db
 from .models import AuditEvent, User
 from .numbers import mask_phone
@@ -28,6 +29,12 @@ def signup_check(**fields: str) -> SignupForm:
     return form
 
 
+def password_check(password: str, username: str) -> None:
+    """Refuse ``password`` for ``username`` by the rules every page applies."""
+    if (why := passwords.problem(password, username)) is not None:
+        raise click.UsageError(f"Password: {why}")
+
+
 @cli.cli.command("init-db")
 def init_db():
     """Create the tables or bring them up to date: the same as ``flask db upgrade``."""
@@ -44,7 +51,7 @@ def create_user(username, phone, via):
     """Create an account whose phone is already confirmed; asks for its password."""
     form = signup_check(username=username, phone=phone)  # before anyone types a password
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    signup_check(password=password)
+    password_check(password, username)
     user = User(username=username, phone=form.phone.e164, phone_confirmed=True,
                 preferred_channel=via)
     user.set_password(password)
@@ -67,9 +74,10 @@ def reset_password(username):
     if user is None:
         raise click.UsageError(f"No account is named {username}.")
     password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    signup_check(password=password)
+    password_check(password, user.username)
     user.set_password(password)
     sessions.end_all_sessions(user)
+    remember.forget_all(user)
     trail.record("password_reset", user, "by reset-password")
     db.session.commit()
     click.echo(f"New password set for {user.username}; every browser was signed out.")

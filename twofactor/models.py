@@ -79,6 +79,8 @@ class PendingLogin(db.Model):
     done: Mapped[bool] = mapped_column(default=False)
     # Factors already proved in this step, e.g. "phone" (recovery needs two of them).
     proved: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # "newphone": the number being confirmed, E.164; the account's own stays until it is.
+    new_phone: Mapped[str | None] = mapped_column(String(20))
 
 
 class OneTimeCode(db.Model):
@@ -188,6 +190,20 @@ class LoginSession(db.Model):
     factor_at: Mapped[datetime | None]
     # "browser" (a cookie) or "bearer" (a token an app sends in the Authorization header).
     kind: Mapped[str] = mapped_column(String(8), default="browser", server_default="browser")
+    # For the security page's list: "Firefox on Windows" and the client network at sign-in.
+    user_agent: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    network: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class RememberedBrowser(db.Model):
+    """A browser whose second step is skipped at sign-in for 30 days (never the password, never
+    a step-up). Its cookie holds a random browser id; the id here is that id's hash."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # token_hash(browser id)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    user_agent: Mapped[str] = mapped_column(String(64), default="")  # "Firefox on Windows"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # prune
+    last_used_at: Mapped[datetime | None]
 
 
 class AuditEvent(db.Model):

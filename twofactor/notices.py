@@ -10,8 +10,9 @@ from .providers import phone
 NOT_YOU = " Not you? Reset your password and check your security page."
 
 
-def notify(user: User, text: str) -> None:
-    """Text ``user`` a notice: only to a confirmed number, and within the send limits.
+def notify(user: User, text: str, to: str | None = None) -> None:
+    """Text ``user`` a notice: only to a confirmed number (``to``, the number just replaced, or
+    the account's own), and within the send limits.
 
     Commits: the notice is counted before the slow send, like a code.
     """
@@ -31,7 +32,8 @@ def notify(user: User, text: str) -> None:
     db.session.commit()
     try:
         # Named, so the person knows which site; one segment, as APP_NAME is at most 30 characters.
-        phone.send_sms(user.phone, f"{current_app.config['APP_NAME']}: {text}", account=user.username)
+        phone.send_sms(to or user.phone, f"{current_app.config['APP_NAME']}: {text}",
+                       account=user.username)
     except phone.DeliveryError:
         pass  # already logged by phone; the notice is a courtesy, the change stands either way
 

@@ -35,18 +35,21 @@ def cooldown_key(user_id: int) -> str:
     return f"send:cooldown:{user_id}"
 
 
-def send_keys(user: User, network: str, confirmed: bool) -> list[str]:
-    """The keys one send to ``user``'s phone is counted under."""
+def send_keys(user: User, network: str, confirmed: bool, number: str | None = None) -> list[str]:
+    """The keys one send to ``user``'s phone (or to the unconfirmed ``number`` it is changing
+    to) is counted under."""
     if confirmed:
         return [f"send:account:{user.id}", cooldown_key(user.id), "send:confirmed"]
+    number = number or user.phone
     return [f"send:account:{user.id}", cooldown_key(user.id), f"send:network:{network}",
-            f"send:number:{user.phone}", f"send:prefix:{number_prefix(user.phone)}",
-            f"send:country:{country_of(user.phone)}", "send:unconfirmed"]
+            f"send:number:{number}", f"send:prefix:{number_prefix(number)}",
+            f"send:country:{country_of(number)}", "send:unconfirmed"]
 
 
-def send_rules(user: User, network: str, confirmed: bool) -> list[Rule]:
+def send_rules(user: User, network: str, confirmed: bool, number: str | None = None) -> list[Rule]:
     """The limits a send must pass, the person's own first so their message comes first."""
     cfg = current_app.config
+    number = number or user.phone
     rules = [Rule(cooldown_key(user.id), 1, cfg["SEND_COOLDOWN"], "cooldown",
                   "A code was just sent. " + AGAIN)]
     rules += [Rule(f"send:account:{user.id}", n, window, "account",
@@ -58,13 +61,13 @@ def send_rules(user: User, network: str, confirmed: bool) -> list[Rule]:
     rules += [Rule(f"send:network:{network}", n, window, "network",
                    "Many codes were asked for from your network. Try again in {}.")
               for n, window in cfg["SEND_LIMITS_NETWORK"]]
-    rules += [Rule(f"send:number:{user.phone}", n, window, "number",
+    rules += [Rule(f"send:number:{number}", n, window, "number",
                    "Many codes were sent to this number lately. Try again in {}.")
               for n, window in cfg["SEND_LIMITS_NUMBER"]]
     return rules + [
-        Rule(f"send:prefix:{number_prefix(user.phone)}", *cfg["SEND_LIMIT_PREFIX"], "prefix",
+        Rule(f"send:prefix:{number_prefix(number)}", *cfg["SEND_LIMIT_PREFIX"], "prefix",
              "We are sending few codes to numbers like yours. Try again in {}."),
-        Rule(f"send:country:{country_of(user.phone)}", *cfg["SEND_LIMIT_COUNTRY"], "country",
+        Rule(f"send:country:{country_of(number)}", *cfg["SEND_LIMIT_COUNTRY"], "country",
              "We are sending few codes to your country right now. Try again in {}."),
         Rule("send:unconfirmed", *cfg["SEND_LIMIT_GLOBAL"], "global_unconfirmed",
              "Codes for new accounts are paused for everyone. Please try again in {}."),

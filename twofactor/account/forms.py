@@ -4,6 +4,7 @@ from wtforms.validators import EqualTo, InputRequired, Length
 
 from ..signin.forms import USERNAME_INPUT, CodeForm, Form, KeyForm
 from ..signin.sending import channels
+from .passwords import PasswordRules
 
 
 class ConfirmForm(Form):
@@ -66,10 +67,13 @@ class ForgotForm(Form):
 
 
 class NewPasswordForm(Form):
-    """The new password, twice."""
+    """The new password, twice; the view sets ``account_name`` for the password rules."""
+
+    account_name = None
 
     password = PasswordField("New password", validators=[
-        InputRequired(), Length(min=8, max=128, message="Use 8 to 128 characters.")])
+        InputRequired(), Length(min=8, max=128, message="Use 8 to 128 characters."),
+        PasswordRules()])
     confirm = PasswordField("New password again", validators=[
         InputRequired(), EqualTo("password", message="The two passwords do not match.")])
     submit = SubmitField("Change password")

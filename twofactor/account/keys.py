@@ -12,6 +12,7 @@ from ..extensions import db
 from ..factors import owned, webauthn
 from ..models import SecurityKey
 from ..signin import sessions
+from . import remember
 from .forms import AddKeyForm, RemoveKeyForm
 from .stepup import step_up_required
 
@@ -66,6 +67,7 @@ def remove():
         flash("This is your last way to sign in, so it cannot be removed.", "error")
         return redirect(url_for("account.security"))
     db.session.delete(key)
+    remember.forget_all(current_user)  # a factor removed: every remembered browser asks again
     if mine.keys <= 1 and current_user.usual_factor == "key":
         current_user.usual_factor = "phone"
     audit.record("key_removed", current_user, key.name)

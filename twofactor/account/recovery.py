@@ -15,6 +15,7 @@ from ..factors import owned
 from ..models import User
 from ..signin import sessions
 from ..signin.sending import deliver
+from . import remember
 from .forms import ForgotForm, NewPasswordForm
 
 bp = Blueprint("recovery", __name__, url_prefix="/forgot")
@@ -58,10 +59,12 @@ def new_password():
         return redirect(url_for(".forgot"))
     user = db.session.get(User, pending.user_id)
     form = NewPasswordForm()
+    form.account_name = user.username
     if form.validate_on_submit():
         user.set_password(form.password.data)
         pending.done = True
         sessions.end_all_sessions(user)
+        remember.forget_all(user)
         audit.record("password_reset", user)
         db.session.commit()
         notices.changed(user, "Your password was reset.")

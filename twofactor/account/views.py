@@ -11,6 +11,7 @@ from ..extensions import db
 from ..factors import backup_codes, owned, totp, webauthn
 from ..models import AuthenticatorApp, utcnow
 from ..numbers import mask_phone
+from . import remember
 from .forms import ActionForm, AppSetupForm, UsualFactorForm
 from .stepup import step_up_required
 
@@ -115,6 +116,7 @@ def app_remove():
             flash("This is your last way to sign in, so it cannot be removed.", "error")
             return redirect(url_for(".security"))
         db.session.delete(mine.app)
+        remember.forget_all(current_user)
         if current_user.usual_factor == "app":
             current_user.usual_factor = "phone"
         audit.record("app_removed", current_user)
@@ -132,6 +134,7 @@ def backup_codes_page():
     if form.validate_on_submit():
         had = owned.of(current_user).backup_total > 0
         codes = backup_codes.new_set(current_user)
+        remember.forget_all(current_user)
         audit.record("backup_codes_new", current_user)
         db.session.commit()
         if had:

@@ -54,8 +54,8 @@ def of(user: User) -> Owned:
 
 
 def for_step(mine: Owned, purpose: str) -> list[str]:
-    """The factors a pending step may be passed with: always the phone; a sign-up's, only the
-    phone it confirms."""
-    if purpose == "signup":
+    """The factors a pending step may be passed with: always the phone; a sign-up's or a new
+    number's, only the phone it confirms."""
+    if purpose in ("signup", "newphone"):
         return ["phone"]
     return [factor for factor in ("phone", "app", "backup", "key") if mine.has(factor)]

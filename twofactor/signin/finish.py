@@ -1,13 +1,15 @@
 """After a second factor checked out: do what the step was for, and say where to go next.
 
 A pending step has a purpose: "signup" and "login" sign in; "stepup" lets a signed-in person
-make changes on the security page for a few minutes; "recovery" collects the two proofs a new
+make changes on the security page for a few minutes; "newphone" confirms a new number
+(account/phone_change.py); "recovery" collects the two proofs a new
 password needs, and never signs in.
 """
-from flask import flash, session, url_for
+from flask import flash, request, session, url_for
 
 from .. import audit, notices
 from ..abuse import limits, policy
+from ..account import phone_change, remember
 from ..extensions import db
 from ..factors import owned
 from ..models import PendingLogin, User, utcnow
@@ -22,7 +24,8 @@ def proved(pending: PendingLogin, user: User, factor: str) -> str:
     return the next URL."""
     accepted(pending, user, factor)
     next_url = {"signup": _signed_up, "login": _signed_in, "stepup": _stepped_up,
-                "recovery": _recovering}[pending.purpose](pending, user, factor)
+                "recovery": _recovering, "newphone": phone_change.confirmed}[pending.purpose](
+        pending, user, factor)
     if pending.done:  # the step is over: a code still on its way must not work any more
         ended = codes.end_pending_codes(pending)
         db.session.commit()
@@ -75,6 +78,8 @@ def _signed_in(pending: PendingLogin, user: User, factor: str) -> str:
     """Sign in; the factor that worked is the one the next sign-in opens on."""
     signing_in(pending, user, factor)
     sessions.start_session(user, pending)
+    if request.form.get("remember"):  # "Don't ask again on this browser for 30 days"
+        remember.remember(user)
     db.session.commit()
     flash("You are signed in.", "success")
     return pending.next_url or url_for("twofactor.home")

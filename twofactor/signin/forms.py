@@ -4,10 +4,11 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
+from ..account.passwords import PasswordRules
 from ..extensions import db
+from ..factors import backup_codes
 from ..models import User
 from ..numbers import parse_phone
-from ..factors import backup_codes
 from ..providers.verify import provider
 from .codes import PROVIDER_CODE, normalize
 from .sending import channels
@@ -38,7 +39,8 @@ class SignupForm(Form):
         InputRequired(), Length(min=3, max=64),
         Regexp(r"^[A-Za-z0-9_.-]+\Z", message="Use letters, digits, dots, dashes or underscores.")])
     password = PasswordField("Password", validators=[
-        InputRequired(), Length(min=8, max=128, message="Use 8 to 128 characters.")])
+        InputRequired(), Length(min=8, max=128, message="Use 8 to 128 characters."),
+        PasswordRules()])
     confirm = PasswordField("Password again", validators=[
         InputRequired(), EqualTo("password", message="The two passwords do not match.")])
     phone = StringField("Phone number", validators=[InputRequired(), Length(max=32)])

@@ -57,20 +57,33 @@ def send(pending: PendingLogin, user: User, channel: str) -> Delivery:
     urls = voice.arm_callbacks(otp, code)  # status callback and call URL; none without PUBLIC_URL
     db.session.commit()  # count the send before the slow Twilio call, and release the locks
     try:
-        sent = phone.send_code(channel, user.phone, code, account=user.username, **urls)
+        sent = phone.send_code(channel, to_number(pending, user), code, account=user.username,
+                               **urls)
     except phone.DeliveryError as error:
         record_failed_send(user, channel, counted, error, otp)
         return Delivery(False, error.message)
     otp.twilio_sid = sent.sid
-    audit.record("code_sent", user, f"{channel} to {mask_phone(user.phone)} for {pending.purpose}")
+    audit.record("code_sent", user,
+                 f"{channel} to {mask_phone(to_number(pending, user))} for {pending.purpose}")
     db.session.commit()
     return Delivery(True)
+
+
+def to_number(pending: PendingLogin, user: User) -> str:
+    """Where this step's codes go: the number being changed to, else the account's own."""
+    return pending.new_phone or user.phone
+
+
+def to_confirmed(pending: PendingLogin) -> bool:
+    """Whether this step's codes go to a confirmed number (sign-ups and new numbers do not)."""
+    return pending.purpose not in ("signup", "newphone")
 
 
 def next_send_refusal(pending: PendingLogin, user: User) -> limits.Refused | None:
     """The rule that would refuse a send now, saying how long to wait: the one the send obeys."""
     network = policy.client_network(audit.client_ip())
-    return limits.refusal(policy.send_rules(user, network, pending.purpose != "signup"))
+    return limits.refusal(policy.send_rules(user, network, to_confirmed(pending),
+                                            pending.new_phone))
 
 
 def send_by_provider(pending: PendingLogin, user: User, channel: str) -> Delivery:
@@ -81,13 +94,14 @@ def send_by_provider(pending: PendingLogin, user: User, channel: str) -> Deliver
         return refusal(refused)
     db.session.commit()  # count the send before the slow provider call, and release the locks
     try:
-        started = provider().start(user.phone, channel)
+        started = provider().start(to_number(pending, user), channel)
     except phone.DeliveryError as error:
         # No row was made, so the code the person already has still works.
         record_failed_send(user, channel, counted, error)
         return Delivery(False, error.message)
     _, replaced = codes.issue_verification(pending, started)
-    audit.record("code_sent", user, f"{channel} to {mask_phone(user.phone)} for {pending.purpose}"
+    audit.record("code_sent", user, f"{channel} to {mask_phone(to_number(pending, user))} "
+                 f"for {pending.purpose}"
                  f" by {current_app.config['CODE_PROVIDER']}")
     db.session.commit()
     cancel(replaced)
@@ -122,12 +136,13 @@ def issue_counted_code(pending: PendingLogin, user: User, channel: str):
 def counted_send(pending: PendingLogin, user: User) -> list:
     """Under the send locks: check every send limit and count one send; raise limits.Refused."""
     network = policy.client_network(audit.client_ip())
-    confirmed = pending.purpose != "signup"
-    keys = policy.send_keys(user, network, confirmed)
+    confirmed = to_confirmed(pending)
+    keys = policy.send_keys(user, network, confirmed, pending.new_phone)
     limits.lock(*keys)
     try:
         # While wrong codes have spent the account's budget, sending more would be no use.
-        limits.check(policy.guess_rules(user.id) + policy.send_rules(user, network, confirmed))
+        limits.check(policy.guess_rules(user.id)
+                     + policy.send_rules(user, network, confirmed, pending.new_phone))
     except limits.Refused as refused:
         audit.record("limit_hit", user, refused.limit)
         db.session.commit()

@@ -8,10 +8,13 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, or_
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..account.agents import described
 from ..extensions import db, login_manager
 from ..models import LoginSession, PendingLogin, User, new_token, token_hash, utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)  # write last_seen at most this often
+# Steps a signed-in person takes in their own session: a step-up, confirming a new number.
+SIGNED_IN_PURPOSES = ("stepup", "newphone")
 
 
 @cache
@@ -77,9 +80,9 @@ def current_pending() -> PendingLogin | None:
     pending = open_pending(session.get("pending"))
     if pending is None:
         return None
-    # A step-up belongs to the signed-in session that began it, and to no one else.
-    if (pending.purpose == "stepup") != (current_user.is_authenticated
-                                         and current_user.id == pending.user_id):
+    # A step-up or a new number belongs to the signed-in session that began it, and to no one else.
+    if (pending.purpose in SIGNED_IN_PURPOSES) != (current_user.is_authenticated
+                                                   and current_user.id == pending.user_id):
         return None
     return pending
 
@@ -88,7 +91,8 @@ def start_session(user: User, pending: PendingLogin) -> None:
     """Log ``user`` in with a new session; only call after the code checked out."""
     pending.done = True
     token = new_token()
-    db.session.add(LoginSession(id=token_hash(token), user_id=user.id, factor_at=utcnow()))
+    db.session.add(LoginSession(id=token_hash(token), user_id=user.id, factor_at=utcnow(),
+                                **described()))
     session.clear()  # a new session at each step: the pending token dies here
     session["sid"] = token
     session.permanent = True  # the cookie expires with PERMANENT_SESSION_LIFETIME (12 h)
@@ -101,7 +105,7 @@ def start_bearer(user: User, pending: PendingLogin) -> str:
     pending.done = True
     token = new_token()
     db.session.add(LoginSession(id=token_hash(token), user_id=user.id, factor_at=utcnow(),
-                                kind="bearer"))
+                                kind="bearer", **described()))
     return token
 
 

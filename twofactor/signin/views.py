@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..account import remember
 from ..abuse import limits, policy
 from ..extensions import db, login_manager
 from ..factors import owned, webauthn
@@ -87,6 +88,8 @@ def login():
         purpose = password.purpose(user)
         pending = sessions.begin_pending(user, purpose, request.args.get("next"))
         password.passed(user)
+        if purpose == "login" and (browser := remember.recognised(user)) is not None:
+            return redirect(remember.signed_in(pending, user, browser))  # skips only this step
         opens_on = {"app": ".code_app", "key": ".code_key"}.get(user.usual_factor)
         if purpose == "login" and opens_on and owned.of(user).has(user.usual_factor):
             return redirect(url_for(opens_on))  # nothing is sent
@@ -200,17 +203,20 @@ def logout():
 
 
 TITLES = {"signup": "Confirm your phone", "login": "Enter your code",
-          "stepup": "Confirm it's you", "recovery": "Reset your password"}
+          "stepup": "Confirm it's you", "recovery": "Reset your password",
+          "newphone": "Confirm your new number"}
 
 
 def render_step(factor: str, pending: PendingLogin, user: User, mine: owned.Owned, form):
     """A second-step page, with the other ways this account can pass it."""
     # The very rule that would refuse a resend says how long to wait: one source of truth.
     waiting = sending.next_send_refusal(pending, user)
-    others = mine if pending.purpose != "signup" else owned.Owned(True, None, 0, 0)
+    others = (mine if pending.purpose not in ("signup", "newphone")
+              else owned.Owned(True, None, 0, 0))
     template = {"phone": "code.html", "app": "app_code.html", "backup": "backup_code.html",
                 "key": "key_code.html"}
     return render_template(template[factor], form=form, resend=ResendForm(), owned=others,
                            title=TITLES[pending.purpose], purpose=pending.purpose,
-                           code=codes.latest_code(pending), phone=mask_phone(user.phone),
+                           code=codes.latest_code(pending),
+                           phone=mask_phone(sending.to_number(pending, user)),
                            waiting=waiting, now=utcnow())
