@@ -15,6 +15,7 @@ from twofactor.models import (
     OneTimeCode,
     OutboxMessage,
     PendingLogin,
+    RememberedBrowser,
     User,
     utcnow,
 )
@@ -103,3 +104,15 @@ def test_prune_works_in_small_batches(app, runner, clock, monkeypatch):
     assert "       5 limit counters" in result.output
     deletes = [s for s in statements if s.startswith("DELETE FROM limit_event")]
     assert len(deletes) == 3  # 2 + 2 + 1, each its own short transaction
+
+
+def test_prune_forgets_remembered_browsers_past_their_lifetime(app, runner, clock):
+    with app.app_context():
+        alice = db.session.scalar(db.select(User).where(User.username == "alice"))
+        db.session.add_all([RememberedBrowser(id="a" * 64, user_id=alice.id, created_at=utcnow()),
+                            RememberedBrowser(id="b" * 64, user_id=alice.id,
+                                              created_at=utcnow() - timedelta(days=31))])
+        db.session.commit()
+    assert "       1 remembered browsers" in runner.invoke(args=["prune"]).output
+    with app.app_context():
+        assert db.session.scalars(db.select(RememberedBrowser.id)).all() == ["a" * 64]

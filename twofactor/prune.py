@@ -12,6 +12,7 @@ from .models import (
     OneTimeCode,
     OutboxMessage,
     PendingLogin,
+    RememberedBrowser,
     User,
     WebAuthnChallenge,
     utcnow,
@@ -66,6 +67,10 @@ def prune(now: datetime | None = None) -> dict[str, int]:
         "security key challenges": _delete_in_batches(
             WebAuthnChallenge, or_(WebAuthnChallenge.expires_at < now,
                                    WebAuthnChallenge.user_id.in_(unconfirmed))),
+        # A remembered browser's cookie is ignored after its lifetime: its row is no use.
+        "remembered browsers": _delete_in_batches(
+            RememberedBrowser,
+            RememberedBrowser.created_at < now - cfg["REMEMBER_BROWSER_LIFETIME"]),
         # Their usernames become free again; their sends still count for the network limits.
         "unconfirmed accounts": _delete_in_batches(User, User.id.in_(unconfirmed)),
         "limit counters": _delete_in_batches(LimitEvent, LimitEvent.at < now - longest_window()),
