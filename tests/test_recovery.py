@@ -85,3 +85,9 @@ def test_an_operator_can_reset_a_phone_only_account(app, runner, client, auth):
     with app.app_context():
         assert db.session.scalar(db.select(AuditEvent.detail).where(
             AuditEvent.event == "password_reset")) == "by reset-password"
+
+
+def test_a_control_character_in_the_name_is_refused_plainly(client, twilio):
+    page = client.post("/forgot/", data={"username": "a\x00b"})
+    assert page.status_code == 200 and "Control characters are not allowed." in page.text
+    assert twilio.requests == []

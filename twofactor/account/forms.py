@@ -2,7 +2,7 @@
 from wtforms import IntegerField, PasswordField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from ..signin.forms import USERNAME_INPUT, CodeForm, Form, KeyForm
+from ..signin.forms import NO_CONTROL_CHARACTERS, USERNAME_INPUT, CodeForm, Form, KeyForm
 from ..signin.sending import channels
 from .passwords import PasswordRules
 
@@ -39,7 +39,8 @@ class AddKeyForm(KeyForm):
     name = StringField("Name", description="So you can tell your keys apart, like "
                        "\"YubiKey\" or \"Laptop\".",
                        validators=[InputRequired(message="Give the key a name."),
-                                   Length(max=64, message="Use at most 64 characters.")])
+                                   Length(max=64, message="Use at most 64 characters."),
+                                   NO_CONTROL_CHARACTERS])
 
 
 class AppSetupForm(CodeForm):
@@ -62,7 +63,7 @@ class ForgotForm(Form):
     """Which account's password to reset."""
 
     username = StringField("Username", render_kw=USERNAME_INPUT,
-                           validators=[InputRequired(), Length(max=64)])
+                           validators=[InputRequired(), Length(max=64), NO_CONTROL_CHARACTERS])
     submit = SubmitField("Continue")
 
 

@@ -15,6 +15,9 @@ from .sending import channels
 
 # Phones must not capitalise a name: "Alice" and "alice" are one account, but say it plainly.
 USERNAME_INPUT = {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
+# No name holds a control character, and PostgreSQL refuses NUL in a query.
+NO_CONTROL_CHARACTERS = Regexp(r"^[^\x00-\x1f\x7f]*\Z",
+                               message="Control characters are not allowed.")
 CHANNELS = [SelectChoice("sms", "Text message"), SelectChoice("voice", "Phone call")]
 WHATSAPP = SelectChoice("whatsapp", "WhatsApp")  # only where the Verify provider offers it
 
@@ -71,10 +74,8 @@ class SignupForm(Form):
 class LoginForm(Form):
     """The password step: only the username and password (the next page offers the factors)."""
 
-    # No account name holds a control character, and PostgreSQL refuses NUL in a query.
     username = StringField("Username", render_kw=USERNAME_INPUT, validators=[
-        InputRequired(), Length(max=64),
-        Regexp(r"^[^\x00-\x1f\x7f]*\Z", message="Usernames have no control characters.")])
+        InputRequired(), Length(max=64), NO_CONTROL_CHARACTERS])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=128)])
     submit = SubmitField("Continue")
 
