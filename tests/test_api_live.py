@@ -1,15 +1,15 @@
 """The API on a real server: a scripted phone app with the development outbox, and
 Schemathesis sending what the description allows (and what it does not) without a 500."""
 import re
-import threading
 from datetime import timedelta
 
 import pytest
 import requests
 import schemathesis
-from schemathesis import GenerationMode
 from conftest import PASSWORD
 from hypothesis import HealthCheck, given, settings
+from live_server import serving
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -17,7 +17,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from werkzeug.serving import make_server
 
 from app import create_app
 from twofactor.api.openapi import DESCRIPTION
@@ -40,15 +39,9 @@ def live(databases):
         user.set_password(PASSWORD)
         db.session.add(user)
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.base_url = f"http://127.0.0.1:{server.server_port}"
-    yield app
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
+    with serving(app) as port:
+        app.base_url = f"http://127.0.0.1:{port}"
+        yield app
 
 
 def outbox_code(app) -> str:

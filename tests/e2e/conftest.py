@@ -2,11 +2,10 @@
 import itertools
 import os
 import shutil
-import threading
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
+from live_server import serving
 
 from app import create_app
 from twofactor.extensions import db
@@ -58,15 +57,9 @@ def live_app(databases):
         "SEND_LIMITS_NETWORK": [(10_000, timedelta(hours=1))],
         "SEND_LIMIT_PREFIX": (10_000, timedelta(hours=1)),
     })
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.base_url = f"http://127.0.0.1:{server.server_port}"
-    yield app
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
+    with serving(app) as port:
+        app.base_url = f"http://127.0.0.1:{port}"
+        yield app
 
 
 @pytest.fixture

@@ -1,12 +1,11 @@
 """Delivery status on the code page: it changes without a reload with JavaScript, on reload without."""
-import threading
 
 import pytest
 import requests
 from conftest import twilio_config
+from live_server import serving
 from playwright.sync_api import expect
 from twilio_callbacks import PUBLIC_URL, signature, twilio_params
-from werkzeug.serving import make_server
 
 from app import create_app
 from twofactor.extensions import db
@@ -27,13 +26,9 @@ def tracked_app(databases, twilio_server):
             user.set_password(PASSWORD)
             db.session.add(user)
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    app.base_url = f"http://127.0.0.1:{server.server_port}"
-    yield app
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
+    with serving(app) as port:
+        app.base_url = f"http://127.0.0.1:{port}"
+        yield app
 
 
 @pytest.fixture

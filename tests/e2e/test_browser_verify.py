@@ -1,6 +1,5 @@
 """Signing in through a Verify provider in a real browser: one live app per provider, the real
 twilio and telnyx clients talking to the local fakes, codes read from the fake's "phone"."""
-import threading
 
 import pytest
 from conftest import (
@@ -11,8 +10,8 @@ from conftest import (
     VERIFY_SERVICE_SID,
 )
 from fake_twilio_verify import VERIFY, RoutingHttpClient
+from live_server import serving
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from app import create_app
 from twofactor.extensions import db
@@ -48,16 +47,10 @@ def verify_app(request, databases):
         user.set_password(PASSWORD)
         db.session.add(user)
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.fake = fake
-    app.base_url = f"http://127.0.0.1:{server.server_port}"
-    yield app
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
+    with serving(app) as port:
+        app.fake = fake
+        app.base_url = f"http://127.0.0.1:{port}"
+        yield app
 
 
 @pytest.fixture

@@ -4,12 +4,11 @@ and is removed; an old answer replayed and another account's key are refused by 
 import itertools
 import json
 import re
-import threading
 from datetime import timedelta
 
 import pytest
+from live_server import serving
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from app import create_app
 from twofactor.extensions import db
@@ -33,16 +32,10 @@ def webauthn_app(databases):
         "SEND_LIMITS_NETWORK": [(10_000, timedelta(hours=1))],
         "SEND_LIMIT_PREFIX": (10_000, timedelta(hours=1)),
     })
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    # A relying-party id must be a host name, so the browser uses localhost, not 127.0.0.1.
-    app.config["PUBLIC_URL"] = f"http://localhost:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
+    with serving(app) as port:
+        # A relying-party id must be a host name, so the browser uses localhost, not 127.0.0.1.
+        app.config["PUBLIC_URL"] = f"http://localhost:{port}"
+        yield app
 
 
 @pytest.fixture
