@@ -1,7 +1,7 @@
 """Which second factors an account has, for the pages that offer them."""
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import and_, func
 
 from ..extensions import db
 from ..models import AuthenticatorApp, BackupCode, User
@@ -36,11 +36,18 @@ def enabled_app(user_id: int) -> AuthenticatorApp | None:
 
 
 def of(user: User) -> Owned:
-    """What ``user`` can prove a second factor with (two statements)."""
-    total, left = db.session.execute(
-        db.select(func.count(), func.count(BackupCode.id).filter(BackupCode.used_at.is_(None)))
-        .where(BackupCode.user_id == user.id)).one()
-    return Owned(user.phone_confirmed, enabled_app(user.id), total, left)
+    """What ``user`` can prove a second factor with (one statement)."""
+    codes = db.select(BackupCode).where(BackupCode.user_id == user.id).subquery()
+    app, total, left = db.session.execute(
+        db.select(AuthenticatorApp,
+                  db.select(func.count()).select_from(codes).scalar_subquery(),
+                  db.select(func.count()).select_from(codes)
+                  .where(codes.c.used_at.is_(None)).scalar_subquery())
+        .select_from(User)
+        .outerjoin(AuthenticatorApp, and_(AuthenticatorApp.user_id == User.id,
+                                          AuthenticatorApp.enabled_at.is_not(None)))
+        .where(User.id == user.id)).one()
+    return Owned(user.phone_confirmed, app, total, left)
 
 
 def for_step(mine: Owned, purpose: str) -> list[str]:

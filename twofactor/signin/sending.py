@@ -50,10 +50,15 @@ def send(pending: PendingLogin, user: User, channel: str) -> Delivery:
     return Delivery(True)
 
 
+def next_send_rules(pending: PendingLogin, user: User) -> list[limits.Rule]:
+    """The rules the next send for ``pending`` obeys."""
+    network = policy.client_network(audit.client_ip())
+    return policy.send_rules(user, network, pending.purpose != "signup")
+
+
 def next_send_refusal(pending: PendingLogin, user: User) -> limits.Refused | None:
     """The rule that would refuse a send now, saying how long to wait: the one the send obeys."""
-    network = policy.client_network(audit.client_ip())
-    return limits.refusal(policy.send_rules(user, network, pending.purpose != "signup"))
+    return limits.refusal(next_send_rules(pending, user))
 
 
 def issue_counted_code(pending: PendingLogin, user: User, channel: str):
