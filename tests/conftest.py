@@ -10,7 +10,7 @@ from freezegun import freeze_time
 
 from app import create_app
 from twofactor.extensions import db
-from twofactor.models import LimitEvent, User
+from twofactor.models import LimitBucket, LimitEvent, User
 
 PASSWORD = "correct horse battery"
 # What production needs beyond Twilio: a random-looking key and the public https address.
@@ -145,8 +145,11 @@ def counted(app, key_prefix: str) -> int:
     """How many events the limits counted under keys that start with ``key_prefix``:
     "send:account:" for sends, "guess:" for wrong codes, "password:account:" for passwords."""
     with app.app_context():
-        return db.session.scalar(db.select(db.func.count()).select_from(LimitEvent)
-                                 .where(LimitEvent.key.startswith(key_prefix)))
+        events = db.session.scalar(db.select(db.func.count()).select_from(LimitEvent)
+                                   .where(LimitEvent.key.startswith(key_prefix)))
+        hourly = db.session.scalar(db.select(db.func.coalesce(db.func.sum(LimitBucket.count), 0))
+                                   .where(LimitBucket.key.startswith(key_prefix)))
+        return events + hourly  # the site-wide keys count per hour
 
 
 def sign_up(app, name: str, phone: str, address: str = "127.0.0.1"):

@@ -14,7 +14,7 @@ from gunicorn_server import SECRET_KEY, gunicorn, served_env
 
 from app import create_app
 from twofactor.extensions import db
-from twofactor.models import LimitEvent, LoginSession, OneTimeCode, User
+from twofactor.models import LimitBucket, LimitEvent, LoginSession, OneTimeCode, User
 
 TIMEOUT = 30  # seconds any one request may take before the test fails
 
@@ -47,6 +47,7 @@ def fresh(served, twilio):
     url, local = served
     with local.app_context():
         db.session.execute(db.delete(LimitEvent))
+        db.session.execute(db.delete(LimitBucket))
         db.session.commit()
     return url, local
 

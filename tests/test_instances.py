@@ -15,7 +15,7 @@ from test_concurrency import TIMEOUT, at_once, report
 
 from app import create_app
 from twofactor.extensions import db
-from twofactor.models import LimitEvent, LoginSession, OneTimeCode, User
+from twofactor.models import LimitBucket, LimitEvent, LoginSession, OneTimeCode, User
 
 SIGN_UPS = 30
 LIMITS = {"SEND_LIMITS_NETWORK": [[10, 3600]], "SEND_LIMITS_NUMBER": [[10, 3600]],
@@ -52,6 +52,7 @@ def cluster(instances, twilio):
     urls, local = instances
     with local.app_context():
         db.session.execute(db.delete(LimitEvent))
+        db.session.execute(db.delete(LimitBucket))
         db.session.commit()
     return urls, local
 

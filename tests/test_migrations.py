@@ -18,6 +18,7 @@ from app import create_app
 from twofactor.extensions import db
 from twofactor.models import (
     AuditEvent,
+    LimitBucket,
     LimitEvent,
     LoginSession,
     OneTimeCode,
@@ -110,8 +111,11 @@ def test_a_database_made_by_create_all_is_adopted_with_every_row(databases):
         assert db.session.get(OneTimeCode, "c1").pending_id == token_hash("p1")
         assert db.session.get(LoginSession, token_hash("s1")).user_id == 7
         counters = db.session.execute(sa.select(LimitEvent.key, LimitEvent.at)).all()
-        assert sorted(counters) == [("guess:account:7", at), ("send:account:7", at),
-                                    ("send:confirmed", at)]
+        assert sorted(counters) == [("guess:account:7", at), ("send:account:7", at)]
+        # The site-wide count moved to its hour's bucket.
+        hourly = db.session.execute(sa.select(LimitBucket.key, LimitBucket.hour,
+                                              LimitBucket.count)).all()
+        assert hourly == [("send:confirmed", at.replace(minute=0, second=0, microsecond=0), 1)]
         assert db.session.scalar(sa.select(AuditEvent.at)) == at
         db.session.remove()
         db.engine.dispose()

@@ -177,6 +177,15 @@ class LimitEvent(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # prune
 
 
+class LimitBucket(db.Model):
+    """How many events of a site-wide key (``send:confirmed``, ``send:unconfirmed``) fell in
+    one hour: a window is summed over at most 25 rows, however many sends it holds."""
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)  # the hour's start, UTC
+    count: Mapped[int] = mapped_column(default=0)
+
+
 class LoginSession(db.Model):
     """A signed-in browser or app; deleting the row signs it out even if its cookie or token was
     copied. The id is the hash of the token in the cookie, or of the app's bearer token."""

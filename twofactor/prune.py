@@ -4,9 +4,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, exists, or_
 
+from .abuse.limits import HOUR
 from .extensions import db
 from .models import (
     AuditEvent,
+    LimitBucket,
     LimitEvent,
     LoginSession,
     OneTimeCode,
@@ -30,6 +32,13 @@ def _delete_in_batches(model, *conditions) -> int:
         db.session.execute(delete(model).where(model.id.in_(ids)))
         db.session.commit()
         removed += len(ids)
+    return removed
+
+
+def _delete_old_buckets(before: datetime) -> int:
+    """Delete the site-wide hourly counters of hours that ended before ``before`` (a few a day)."""
+    removed = db.session.execute(delete(LimitBucket).where(LimitBucket.hour < before)).rowcount
+    db.session.commit()
     return removed
 
 
@@ -73,7 +82,8 @@ def prune(now: datetime | None = None) -> dict[str, int]:
             RememberedBrowser.created_at < now - cfg["REMEMBER_BROWSER_LIFETIME"]),
         # Their usernames become free again; their sends still count for the network limits.
         "unconfirmed accounts": _delete_in_batches(User, User.id.in_(unconfirmed)),
-        "limit counters": _delete_in_batches(LimitEvent, LimitEvent.at < now - longest_window()),
+        "limit counters": _delete_in_batches(LimitEvent, LimitEvent.at < now - longest_window())
+        + _delete_old_buckets(now - longest_window() - HOUR),
         "audit events": _delete_in_batches(AuditEvent,
                                            AuditEvent.at < now - cfg["AUDIT_RETENTION"]),
         "outbox messages": _delete_in_batches(OutboxMessage,

@@ -1,23 +1,33 @@
-"""The abuse policy: every limit counts rows of one table, ``LimitEvent(key, at)``.
+"""The abuse policy: every limit counts events of a key in a rolling window.
 
 A key names what is counted: ``send:account:7``, ``send:number:+12015550123``,
-``guess:account:7``, ``password:network:192.0.2.1``... A rule says how many rows of a key may
-fall in a rolling window. Every decision runs under ``lock`` on the keys it counts, so the
-count it reads cannot change before its own rows are written and committed, in any worker or
-instance: each limit is exact.
+``guess:account:7``, ``password:network:192.0.2.1``... A rule says how many events of a key may
+fall in a rolling window. Each event is a ``LimitEvent(key, at)`` row, except for the site-wide
+keys, which count every send of the site: those add to one ``LimitBucket(key, hour, count)`` row
+per hour, so their window is summed over at most 25 rows however busy the site is (their window
+starts at the top of the hour, so it may count up to an hour more than the rule says).
+
+Every decision runs under ``lock`` on the keys it counts, so the count it reads cannot change
+before its own events are written and committed, in any worker or instance: each limit is exact.
+The counts one decision reads are kept for the rest of the request (and kept up to date by its
+own ``record``), so the page that follows can say how long to wait without counting again.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import and_, case, delete, func, text
+from flask import current_app, g, has_request_context
+from sqlalchemy import and_, case, delete, func, insert, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
-from ..models import LimitEvent, utcnow
+from ..models import LimitBucket, LimitEvent, utcnow
 
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-# Any write takes SQLite's one write lock for the whole file, even one that changes no row.
-_SQLITE_WRITE_LOCK = text("UPDATE limit_event SET key = key WHERE id = 0")  # ids start at 1
+# Sorted in Python; the function scan hands the keys to the lock calls in that order.
+_ADVISORY_LOCKS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+                       "FROM unnest(CAST(:keys AS text[])) AS k")
+SITE_WIDE = frozenset({"send:confirmed", "send:unconfirmed"})  # counted per hour
+HOUR = timedelta(hours=1)
 
 
 class Refused(Exception):
@@ -30,7 +40,7 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Rule:
-    """At most ``limit`` rows of ``key`` in any ``window``; ``message`` has a {} for the wait."""
+    """At most ``limit`` events of ``key`` in any ``window``; ``message`` has a {} for the wait."""
 
     key: str
     limit: int
@@ -41,13 +51,16 @@ class Rule:
 
 def lock(*keys: str) -> None:
     """Serialise every decision about these keys until this transaction ends."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    _seen().clear()  # a decision counts afresh, under its locks
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
         # One transaction-scoped advisory lock per key, always in the same order, so two
-        # requests never wait on each other in a circle.
-        for key in sorted(set(keys)):
-            db.session.execute(_ADVISORY_LOCK, {"key": key})
-    else:
-        db.session.execute(_SQLITE_WRITE_LOCK)
+        # requests never wait on each other in a circle; one statement for all of them.
+        connection.execute(_ADVISORY_LOCKS, {"keys": sorted(set(keys))})
+    elif not connection.connection.dbapi_connection.in_transaction:
+        # SQLite has one write lock for the whole file: take it now, before the counts are
+        # read. (A transaction that has written already holds it.)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def wait_words(seconds: int) -> str:
@@ -64,28 +77,110 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, int((moment - now).total_seconds() + 0.999))
 
 
-def _counts(rules: list[Rule], now: datetime) -> list[int]:
-    """How many rows each rule sees in its window, in one statement over the (key, at) index."""
-    columns = [func.sum(case((and_(LimitEvent.key == rule.key,
-                                   LimitEvent.at > now - rule.window), 1), else_=0))
-               for rule in rules]
-    oldest = now - max(rule.window for rule in rules)
-    row = db.session.execute(db.select(*columns).where(
-        LimitEvent.key.in_({rule.key for rule in rules}), LimitEvent.at > oldest)).one()
-    return [int(count or 0) for count in row]
+def hour_of(moment: datetime) -> datetime:
+    """The start of the hour ``moment`` falls in: a site-wide key's bucket."""
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def refusal(rules: list[Rule]) -> Refused | None:
-    """The first rule that refuses now, with when it frees; None if every rule allows."""
-    now = utcnow()
-    for rule, count in zip(rules, _counts(rules, now)):
+def _seen() -> dict:
+    """This request's counts, by ("rule", key, window) or ("delay", key, since)."""
+    if not has_request_context():
+        return {}
+    if "limit_counts" not in g:
+        g.limit_counts = {}
+    return g.limit_counts
+
+
+def expect(rules: list["Rule"]) -> None:
+    """Count ``rules`` too with the next counts read, for a page shown after the decision."""
+    if has_request_context():
+        g.limit_expected = list(rules)
+
+
+def _rule_id(rule: Rule) -> tuple:
+    return ("rule", rule.key, rule.window)
+
+
+def _delay_id(rule: "Delay") -> tuple:
+    return ("delay", rule.key, rule.since)
+
+
+def _count(rules: list[Rule], delays: list["Delay"], now: datetime, seen: dict) -> None:
+    """Count every rule and delay not yet in ``seen``, in one statement over the (key, at)
+    index (and the (key, hour) key of the hourly buckets)."""
+    expected = g.pop("limit_expected", []) if has_request_context() else []
+    rules = [r for r in dict.fromkeys(rules + expected) if _rule_id(r) not in seen]
+    delays = [d for d in dict.fromkeys(delays) if _delay_id(d) not in seen]
+    if not rules and not delays:
+        return
+    at, key = LimitEvent.at, LimitEvent.key
+    events = [r for r in rules if r.key not in SITE_WIDE]
+    hourly = [r for r in rules if r.key in SITE_WIDE]
+    columns = []
+    for r in events:  # the count, and its oldest event: the boundary when the count is at the limit
+        columns += [func.sum(case((and_(key == r.key, at > now - r.window), 1), else_=0)),
+                    func.min(case((and_(key == r.key, at > now - r.window), at)))]
+    for d in delays:
+        columns += [func.sum(case((and_(key == d.key, at > d.since), 1), else_=0)),
+                    func.max(case((and_(key == d.key, at > d.since), at)))]
+    columns += [db.select(func.coalesce(func.sum(LimitBucket.count), 0))
+                .where(LimitBucket.key == r.key, LimitBucket.hour >= hour_of(now - r.window))
+                .scalar_subquery() for r in hourly]
+    oldest = min([now - r.window for r in events] + [d.since for d in delays], default=now)
+    query = db.select(*columns)
+    if events or delays:
+        query = query.where(key.in_({r.key for r in events} | {d.key for d in delays}),
+                            at > oldest)
+    row = db.session.execute(query).one()
+    values = iter(row)
+    for r in events:
+        seen[_rule_id(r)] = int(next(values) or 0)
+        seen[("oldest",) + _rule_id(r)[1:]] = next(values)
+    for d in delays:
+        seen[_delay_id(d)] = (int(next(values) or 0), next(values))
+    for r in hourly:
+        seen[_rule_id(r)] = int(next(values) or 0)
+
+
+def _frees(rule: Rule, count: int, now: datetime, seen: dict) -> datetime:
+    """When the oldest of ``rule``'s counted events leaves its window, bringing it under the
+    limit; read only when the limit is reached."""
+    oldest = seen.get(("oldest", rule.key, rule.window))
+    if rule.key not in SITE_WIDE and count == rule.limit and oldest is not None:
+        return oldest + rule.window
+    if rule.key not in SITE_WIDE:
+        return db.session.scalar(
+            db.select(LimitEvent.at)
+            .where(LimitEvent.key == rule.key, LimitEvent.at > now - rule.window)
+            .order_by(LimitEvent.at).offset(count - rule.limit).limit(1)) + rule.window
+    buckets = db.session.execute(
+        db.select(LimitBucket.hour, LimitBucket.count)
+        .where(LimitBucket.key == rule.key, LimitBucket.hour >= hour_of(now - rule.window))
+        .order_by(LimitBucket.hour)).all()
+    for hour, n in buckets:
+        count -= n
+        if count < rule.limit:
+            return hour + HOUR + rule.window
+    return now + HOUR  # every bucket went meanwhile: try again soon
+
+
+def refusal(rules: list[Rule], delays: list["Delay"] = ()) -> Refused | None:
+    """The first rule, then delay, that refuses now, with when it frees; None if all allow."""
+    now, seen = utcnow(), _seen()
+    _count(list(rules), list(delays), now, seen)
+    for rule in rules:
+        count = seen[_rule_id(rule)]
         if count >= rule.limit:
-            # The oldest row that keeps the count at the limit is the one whose slot frees first.
-            frees = db.session.scalar(
-                db.select(LimitEvent.at)
-                .where(LimitEvent.key == rule.key, LimitEvent.at > now - rule.window)
-                .order_by(LimitEvent.at).offset(count - rule.limit).limit(1))
-            wait = _seconds_until(frees + rule.window, now)
+            wait = _seconds_until(_frees(rule, count, now, seen), now)
+            return Refused(rule.message.format(wait_words(wait)), wait, rule.name)
+    for rule in delays:
+        count, last = seen[_delay_id(rule)]
+        extra = count - rule.after
+        if extra < 0:
+            continue
+        delay = min(rule.first * 2**extra, rule.longest)
+        if last + delay > now:
+            wait = _seconds_until(last + delay, now)
             return Refused(rule.message.format(wait_words(wait)), wait, rule.name)
     return None
 
@@ -98,22 +193,60 @@ def check(rules: list[Rule]) -> None:
         raise refused
 
 
-def record(*keys: str, weight: int = 1) -> list[LimitEvent]:
+@dataclass
+class Counted:
+    """What ``record`` counted, so that ``uncount`` can take it back: (key, time, how many)."""
+
+    events: list[tuple[str, datetime, int]]
+    hourly: list[tuple[str, datetime, int]]
+
+
+def record(*keys: str, weight: int = 1) -> Counted:
     """Count one event (``weight`` of them) under each key; committed with the caller."""
     now = utcnow()
-    events = [LimitEvent(key=key, at=now) for key in keys for _ in range(weight)]
-    db.session.add_all(events)
-    return events
+    events = [(key, now, weight) for key in keys if key not in SITE_WIDE]
+    if events:  # one statement for all of them
+        db.session.execute(insert(LimitEvent), [{"key": key, "at": now} for key, _, n in events
+                                                for _ in range(n)])
+    hourly = [(key, hour_of(now), weight) for key in keys if key in SITE_WIDE]
+    for key, hour, n in hourly:
+        _add_to_bucket(key, hour, n)
+    seen = _seen()
+    for counted in list(seen):  # this request's own counts stay exact
+        if counted[1] in keys:
+            if counted[0] == "rule":
+                seen[counted] += weight
+            elif counted[0] == "oldest":
+                seen[counted] = seen[counted] or now
+            else:
+                seen[counted] = (seen[counted][0] + weight, now)
+    return Counted(events, hourly)
 
 
-def uncount(events: list[LimitEvent]) -> None:
-    """Take back events recorded by ``record`` (a send that definitely did not happen)."""
-    db.session.execute(delete(LimitEvent).where(LimitEvent.id.in_([e.id for e in events])))
+def _add_to_bucket(key: str, hour: datetime, n: int) -> None:
+    """Add ``n`` to the bucket of ``key`` and ``hour``, making it if it is the hour's first."""
+    insert = (postgresql_insert if db.session.get_bind().dialect.name == "postgresql"
+              else sqlite_insert)(LimitBucket).values(key=key, hour=hour, count=n)
+    db.session.execute(insert.on_conflict_do_update(
+        index_elements=["key", "hour"], set_={"count": LimitBucket.count + n}))
+
+
+def uncount(counted: Counted) -> None:
+    """Take back what ``record`` counted (a send that definitely did not happen)."""
+    for key, at, n in counted.events:  # events of one key and time are alike: any n will do
+        db.session.execute(delete(LimitEvent).where(LimitEvent.id.in_(
+            db.select(LimitEvent.id).where(LimitEvent.key == key, LimitEvent.at == at).limit(n))))
+    for key, hour, n in counted.hourly:
+        db.session.execute(update(LimitBucket).where(LimitBucket.key == key, LimitBucket.hour == hour)
+                           .values(count=LimitBucket.count - n))
+    _seen().clear()
 
 
 def forget(*keys: str) -> int:
     """Delete every event under these keys (an operator's reset); return how many went."""
-    return db.session.execute(delete(LimitEvent).where(LimitEvent.key.in_(keys))).rowcount
+    _seen().clear()
+    hourly = db.session.execute(delete(LimitBucket).where(LimitBucket.key.in_(keys))).rowcount
+    return db.session.execute(delete(LimitEvent).where(LimitEvent.key.in_(keys))).rowcount + hourly
 
 
 @dataclass(frozen=True)
@@ -132,16 +265,4 @@ class Delay:
 
 def delay_refusal(rule: Delay) -> Refused | None:
     """The refusal while ``rule``'s delay runs; None when a try is allowed now."""
-    now = utcnow()
-    count, last = db.session.execute(
-        db.select(func.count(), func.max(LimitEvent.at))
-        .where(LimitEvent.key == rule.key, LimitEvent.at > rule.since)).one()
-    extra = count - rule.after
-    if extra < 0:
-        return None
-    delay = min(rule.first * 2**extra, rule.longest)
-    if last + delay <= now:
-        return None
-    wait = _seconds_until(last + delay, now)
-    return Refused(rule.message.format(wait_words(wait)), wait, rule.name)
-
+    return refusal([], [rule])

@@ -1,7 +1,7 @@
 """Which second factors an account has, for the pages that offer them."""
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, literal
 
 from ..extensions import db
 from ..models import AuthenticatorApp, BackupCode, SecurityKey, User
@@ -44,13 +44,23 @@ def enabled_app(user_id: int) -> AuthenticatorApp | None:
 
 
 def of(user: User) -> Owned:
-    """What ``user`` can prove a second factor with (up to three statements)."""
-    total, left = db.session.execute(
-        db.select(func.count(), func.count(BackupCode.id).filter(BackupCode.used_at.is_(None)))
-        .where(BackupCode.user_id == user.id)).one()
-    keys = db.session.scalar(db.select(func.count()).select_from(SecurityKey)
-                             .where(SecurityKey.user_id == user.id)) if webauthn.available() else 0
-    return Owned(user.phone_confirmed, enabled_app(user.id), total, left, keys)
+    """What ``user`` can prove a second factor with (one statement)."""
+    codes = db.select(BackupCode).where(BackupCode.user_id == user.id).subquery()
+    # Keys count only where a relying party is configured; elsewhere they cannot be used.
+    keys = (db.select(func.count()).select_from(SecurityKey)
+            .where(SecurityKey.user_id == user.id).scalar_subquery()
+            if webauthn.available() else literal(0))
+    app, total, left, key_count = db.session.execute(
+        db.select(AuthenticatorApp,
+                  db.select(func.count()).select_from(codes).scalar_subquery(),
+                  db.select(func.count()).select_from(codes)
+                  .where(codes.c.used_at.is_(None)).scalar_subquery(),
+                  keys)
+        .select_from(User)
+        .outerjoin(AuthenticatorApp, and_(AuthenticatorApp.user_id == User.id,
+                                          AuthenticatorApp.enabled_at.is_not(None)))
+        .where(User.id == user.id)).one()
+    return Owned(user.phone_confirmed, app, total, left, key_count)
 
 
 def for_step(mine: Owned, purpose: str) -> list[str]:

@@ -6,9 +6,6 @@ still open what they sealed, so rotating SECRET_KEY locks nobody out; callers re
 """
 import base64
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 # Its own label, so this key is unrelated to any other use of SECRET_KEY (sessions, codes).
@@ -19,19 +16,24 @@ class SealBroken(Exception):
     """No current or fallback key opens a sealed secret: the keys changed without a fallback."""
 
 
-def _fernet(secret_key: str | bytes) -> Fernet:
+def _fernet(secret_key: str | bytes):
     """The Fernet key that HKDF-SHA256 derives from one app secret key."""
+    # cryptography is loaded when a secret is first sealed or opened, not by every worker
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     material = secret_key.encode() if isinstance(secret_key, str) else secret_key
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LABEL).derive(material)
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
-def _current() -> Fernet:
+def _current():
     """The key new secrets are sealed under."""
     return _fernet(current_app.secret_key)
 
 
-def _fallbacks() -> list[Fernet]:
+def _fallbacks() -> list:
     """Keys that only open what they sealed before a rotation."""
     return [_fernet(key) for key in current_app.config.get("SECRET_KEY_FALLBACKS") or []]
 
@@ -43,6 +45,8 @@ def seal(text: str) -> str:
 
 def unseal(token: str) -> tuple[str, bool]:
     """The text sealed in ``token``, and whether an older key sealed it (so re-seal it)."""
+    from cryptography.fernet import InvalidToken, MultiFernet
+
     data = token.encode()
     try:
         return _current().decrypt(data).decode(), False

@@ -8,8 +8,6 @@ import secrets
 import time
 from urllib.parse import quote, urlencode
 
-import pyotp
-import segno
 from markupsafe import Markup
 from sqlalchemy import or_, update
 
@@ -46,6 +44,8 @@ def code_at(secret: str, t: float, digits: int = DIGITS) -> str:
 
 def _code(secret: str, step: int, digits: int = DIGITS) -> str:
     """The code of one 30-second step: HOTP (HMAC-SHA-1) of the step number."""
+    import pyotp  # loaded by the pages that use an app, not by every worker at start
+
     return pyotp.TOTP(secret, digits=digits, digest=hashlib.sha1,
                       interval=STEP_SECONDS).generate_otp(step)
 
@@ -89,6 +89,8 @@ def qr_svg(uri: str) -> Markup:
     """The URI as an inline SVG QR code, so no request ever carries the key in its URL."""
     # 5 px per module and the standard 4-module quiet zone scan from a laptop screen; a white
     # background keeps the contrast on a dark page
+    import segno
+
     svg = segno.make(uri, error="m", micro=False).svg_inline(
         scale=5, border=4, dark="#000", light="#fff", svgclass="qr",
         title="QR code for your authenticator app")

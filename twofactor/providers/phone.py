@@ -2,10 +2,7 @@
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
 from flask import current_app
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-from twilio.rest import Client
 
 from ..extensions import db
 from ..models import OutboxMessage
@@ -89,10 +86,13 @@ def can_text() -> bool:
     return bool(cfg["TWILIO_FROM_NUMBER"] or cfg["TWILIO_MESSAGING_SERVICE_SID"])
 
 
-def get_client() -> Client:
+def get_client():
     """The app's one Twilio client, built on first use from config."""
     client = current_app.extensions.get("twilio_client")
     if client is None:
+        # The REST client (and requests) load when the first code goes out, not at start.
+        from twilio.rest import Client
+
         cfg = current_app.config
         client = Client(cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"],
                         http_client=cfg["TWILIO_HTTP_CLIENT"])
@@ -116,7 +116,7 @@ def send_sms(to: str, body: str, status_callback: str | None = None,
         sender["status_callback"] = status_callback
     try:
         message = get_client().messages.create(to=to, body=body, **sender)
-    except TWILIO_FAILURES as error:
+    except twilio_failures() as error:
         raise delivery_error(error, to, "sms") from None
     return Sent(message.sid)
 
@@ -134,7 +134,7 @@ def call(to: str, *, twiml: str | None = None, url: str | None = None,
     try:
         placed = get_client().calls.create(
             to=to, from_=current_app.config["TWILIO_FROM_NUMBER"], **extra)
-    except TWILIO_FAILURES as error:
+    except twilio_failures() as error:
         raise delivery_error(error, to, "voice") from None
     return Sent(placed.sid)
 
@@ -168,13 +168,19 @@ ADVICE = {
 REFUSED = "Our provider could not send your code. Try again in 60 seconds, or try {other}."
 UNKNOWN = ("We could not confirm that your code was sent. It may still arrive in a minute; "
            "if it does not, ask for a new code, or try {other}.")
-# A Twilio error answer, a network failure, or a 2xx answer that is not the JSON it should be.
-TWILIO_FAILURES = (TwilioRestException, TwilioServiceException, requests.RequestException,
-                   ValueError)
+
+
+def twilio_failures() -> tuple:
+    """A Twilio error answer, a network failure, or a 2xx answer that is not the JSON it should be."""
+    import requests
+    from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+    return (TwilioRestException, TwilioServiceException, requests.RequestException, ValueError)
 
 
 def delivery_error(error: Exception, to: str, channel: str) -> DeliveryError:
     """What a Twilio or network failure means for the person, logged once without the code."""
+    from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+
     code = status = None
     if isinstance(error, (TwilioRestException, TwilioServiceException)):
         code, status = error.code, error.status
@@ -190,3 +196,10 @@ def delivery_error(error: Exception, to: str, channel: str) -> DeliveryError:
     other = "a phone call" if channel == "sms" else "a text message"
     advice = ADVICE.get(code, REFUSED) if definite else UNKNOWN
     return DeliveryError(advice.format(other=other), code, definite)
+
+
+def __getattr__(name: str):
+    """``TWILIO_FAILURES``, built on first use so importing this module loads no Twilio code."""
+    if name == "TWILIO_FAILURES":
+        return twilio_failures()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

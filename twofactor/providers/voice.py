@@ -23,7 +23,6 @@ import secrets
 
 from flask import current_app, url_for
 from sqlalchemy import update
-from twilio.twiml.voice_response import VoiceResponse
 
 from ..extensions import db
 from ..models import OneTimeCode, utcnow
@@ -49,6 +48,8 @@ def _say() -> dict:
 def code_twiml(code: str, greeting: str | None = None) -> str:
     """TwiML that greets the person (by default naming the site), then reads the code slowly."""
     say = _say()
+    from twilio.twiml.voice_response import VoiceResponse  # only calls need TwiML
+
     response = VoiceResponse()
     response.say(greeting or f"Hello, this is {current_app.config['APP_NAME']} with your "
                  "sign-in code. Do not share this code with anyone.", **say)
@@ -62,6 +63,8 @@ def code_twiml(code: str, greeting: str | None = None) -> str:
 def gate_twiml(action: str) -> str:
     """TwiML that reads nothing secret until a key is pressed, so voicemail never records a code."""
     say = _say()
+    from twilio.twiml.voice_response import VoiceResponse  # only calls need TwiML
+
     response = VoiceResponse()
     gather = response.gather(num_digits=1, action=action, method="POST", timeout=GATE_SECONDS)
     gather.say(f"Hello, this is {current_app.config['APP_NAME']} with your sign-in code. Do not "
@@ -73,6 +76,8 @@ def gate_twiml(action: str) -> str:
 
 def goodbye_twiml() -> str:
     """TwiML for a call whose code cannot be read: used, expired, replaced or already read."""
+    from twilio.twiml.voice_response import VoiceResponse  # only calls need TwiML
+
     response = VoiceResponse()
     response.say("This sign-in code is no longer available. Please ask for a new one. "
                  "Goodbye.", **_say())

@@ -37,8 +37,7 @@ def held_back(user: User, factor: str) -> Verdict | None:
     limits.lock(policy.guess_key(user.id))
     if factor == "backup":
         return None
-    refused = (limits.refusal(policy.guess_rules(user.id))
-               or limits.delay_refusal(policy.guess_delay(user)))
+    refused = limits.refusal(policy.guess_rules(user.id), [policy.guess_delay(user)])
     if refused is None:
         return None
     audit.record("limit_hit", user, refused.limit)

@@ -9,8 +9,9 @@ import hmac
 import re
 import secrets
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import OneTimeCode, PendingLogin, utcnow
@@ -59,6 +60,7 @@ def issue_code(pending: PendingLogin, channel: str) -> tuple[OneTimeCode, str]:
     otp.code_hash = hash_code(otp.id, code)
     db.session.add(otp)
     db.session.flush()
+    codes_of(pending).insert(0, otp)
     return otp, code
 
 
@@ -101,20 +103,33 @@ def void(otp: OneTimeCode) -> None:
     otp.voided, otp.call_code_sealed = True, None
 
 
+def remember(pending: PendingLogin, loaded: list[OneTimeCode]) -> None:
+    """Keep ``loaded``, every code of ``pending`` newest first, for the rest of the request."""
+    if has_request_context():
+        g.setdefault("codes_of", {})[pending.id] = loaded
+
+
+def codes_of(pending: PendingLogin) -> list[OneTimeCode]:
+    """Every code sent for this pending step, newest first (a few at most: the send limits),
+    read once per request; the conditional UPDATEs below recheck what matters."""
+    kept = g.setdefault("codes_of", {}) if has_request_context() else {}
+    if pending.id not in kept:
+        kept[pending.id] = list(db.session.scalars(
+            db.select(OneTimeCode).where(OneTimeCode.pending_id == pending.id)
+            .order_by(OneTimeCode.created_at.desc())))
+    return kept[pending.id]
+
+
 def latest_code(pending: PendingLogin) -> OneTimeCode | None:
     """The newest code sent for this pending sign-in, live or not (for the code page)."""
-    return db.session.scalar(db.select(OneTimeCode).where(OneTimeCode.pending_id == pending.id)
-                             .order_by(OneTimeCode.created_at.desc()))
+    return next(iter(codes_of(pending)), None)
 
 
 def live_code(pending: PendingLogin) -> OneTimeCode | None:
     """The code that can still be used for this pending sign-in, if any."""
-    return db.session.scalar(
-        db.select(OneTimeCode)
-        .where(OneTimeCode.pending_id == pending.id, OneTimeCode.used_at.is_(None),
-               OneTimeCode.voided.is_(False), OneTimeCode.expires_at > utcnow(),
-               OneTimeCode.failed_attempts < current_app.config["CODE_MAX_ATTEMPTS"])
-        .order_by(OneTimeCode.created_at.desc()))
+    now, most = utcnow(), current_app.config["CODE_MAX_ATTEMPTS"]
+    return next((otp for otp in codes_of(pending) if otp.used_at is None and not otp.voided
+                 and otp.expires_at > now and otp.failed_attempts < most), None)
 
 
 def check_code(pending: PendingLogin, digits: str) -> tuple[Check, OneTimeCode | None]:
@@ -160,18 +175,20 @@ def use(otp: OneTimeCode) -> bool:
 
 def charge(otp: OneTimeCode) -> bool:
     """Count a wrong entry against the code; False when it was no longer live."""
-    charged = db.session.execute(update(OneTimeCode).where(*_still_live(otp)).values(
-        failed_attempts=OneTimeCode.failed_attempts + 1))
-    db.session.refresh(otp)  # failed_attempts as the database now has it
-    if otp.failed_attempts >= current_app.config["CODE_MAX_ATTEMPTS"]:
+    charged = db.session.execute(
+        update(OneTimeCode).where(*_still_live(otp))
+        .values(failed_attempts=OneTimeCode.failed_attempts + 1)
+        .returning(OneTimeCode.failed_attempts)
+        .execution_options(synchronize_session=False)).scalar()
+    if charged is None:
+        return False
+    set_committed_value(otp, "failed_attempts", charged)  # as the database now has it
+    if charged >= current_app.config["CODE_MAX_ATTEMPTS"]:
         otp.call_code_sealed = None  # the code is dead: nothing may read it out any more
-    return charged.rowcount == 1
+    return True
 
 
 def was_replaced(pending: PendingLogin, digits: str) -> bool:
     """Whether ``digits`` is an older code of this sign-in that a resend replaced."""
-    replaced = db.session.execute(
-        db.select(OneTimeCode.id, OneTimeCode.code_hash)
-        .where(OneTimeCode.pending_id == pending.id, OneTimeCode.voided.is_(True))).all()
-    return any(hmac.compare_digest(code_hash, hash_code(code_id, digits))
-               for code_id, code_hash in replaced)
+    return any(hmac.compare_digest(otp.code_hash, hash_code(otp.id, digits))
+               for otp in codes_of(pending) if otp.voided)

@@ -14,9 +14,8 @@ def check(name: str, password: str) -> User | None:
     raises limits.Refused while a delay runs."""
     network = policy.client_network(audit.client_ip())
     # Throttled by the typed name, so an unknown name is answered exactly like a known one.
-    for delay in policy.password_delays(name, network):
-        if refused := limits.delay_refusal(delay):
-            raise refused
+    if refused := limits.refusal([], policy.password_delays(name, network)):
+        raise refused
     user = sessions.find_user(name)
     if not sessions.password_ok(user, password):
         limits.record(*policy.password_keys(name, network))

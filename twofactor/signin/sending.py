@@ -79,11 +79,15 @@ def to_confirmed(pending: PendingLogin) -> bool:
     return pending.purpose not in ("signup", "newphone")
 
 
+def next_send_rules(pending: PendingLogin, user: User) -> list[limits.Rule]:
+    """The rules the next send for ``pending`` obeys."""
+    network = policy.client_network(audit.client_ip())
+    return policy.send_rules(user, network, to_confirmed(pending), pending.new_phone)
+
+
 def next_send_refusal(pending: PendingLogin, user: User) -> limits.Refused | None:
     """The rule that would refuse a send now, saying how long to wait: the one the send obeys."""
-    network = policy.client_network(audit.client_ip())
-    return limits.refusal(policy.send_rules(user, network, to_confirmed(pending),
-                                            pending.new_phone))
+    return limits.refusal(next_send_rules(pending, user))
 
 
 def send_by_provider(pending: PendingLogin, user: User, channel: str) -> Delivery:

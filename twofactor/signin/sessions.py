@@ -3,14 +3,23 @@ from datetime import timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, or_
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..account.agents import described
 from ..extensions import db, login_manager
-from ..models import LoginSession, PendingLogin, User, new_token, token_hash, utcnow
+from ..models import (
+    LoginSession,
+    OneTimeCode,
+    PendingLogin,
+    User,
+    new_token,
+    token_hash,
+    utcnow,
+)
+from . import codes
 
 TOUCH_EVERY = timedelta(minutes=1)  # write last_seen at most this often
 # Steps a signed-in person takes in their own session: a step-up, confirming a new number.
@@ -48,6 +57,7 @@ def new_pending(user: User, purpose: str, next_url: str | None) -> tuple[Pending
                            expires_at=now + current_app.config["PENDING_LIFETIME"])
     db.session.add(pending)
     db.session.flush()
+    codes.remember(pending, [])  # a new step has no codes yet
     return pending, token
 
 
@@ -69,9 +79,20 @@ def begin_step_up(user: User, next_url: str | None) -> PendingLogin:
 
 def open_pending(token) -> PendingLogin | None:
     """The pending step whose token is ``token``, if it is still open."""
-    pending = db.session.get(PendingLogin, token_hash(token)) if isinstance(token, str) else None
+    if not isinstance(token, str):
+        return None
+    # One statement: the step, its account and its codes (the code pages need all three).
+    rows = db.session.execute(
+        db.select(PendingLogin, User, OneTimeCode)
+        .join(User, User.id == PendingLogin.user_id)
+        .outerjoin(OneTimeCode, OneTimeCode.pending_id == PendingLogin.id)
+        .where(PendingLogin.id == token_hash(token))
+        .order_by(OneTimeCode.created_at.desc())).all()
+    pending = rows[0][0] if rows else None
     if pending is None or pending.done or pending.expires_at <= utcnow():
         return None
+    codes.remember(pending, [otp for _, _, otp in rows if otp is not None])
+    g.pending_account = rows[0][1]  # held, so db.session.get(User, ...) finds it without SQL
     return pending
 
 

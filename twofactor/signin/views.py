@@ -151,6 +151,7 @@ def second_step(factor: str, form_class, check):
         return redirect(url_for(".code"))
     form = form_class()
     if form.validate_on_submit():
+        limits.expect(sending.next_send_rules(pending, user))  # the page's wait, counted at once
         verdict = check(pending, user, form)
         if verdict.proved:
             used = codes.latest_code(pending).channel if factor == "phone" else factor
