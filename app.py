@@ -6,11 +6,18 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from twofactor import commands, errors, health, security
-from twofactor.account import (deletion, devices, keys, password_change, phone_change, recovery,
-                               stepup)
+from twofactor.account import (
+    deletion,
+    devices,
+    keys,
+    password_change,
+    phone_change,
+    recovery,
+    stepup,
+)
 from twofactor.account import views as account
 from twofactor.api import views as api
-from twofactor.extensions import csrf, db, login_manager, migrate
+from twofactor.extensions import csrf, db, login_manager
 from twofactor.providers import delivery, outbox, webhooks
 from twofactor.signin import views
 
@@ -32,8 +39,11 @@ def create_app(test_config=None):
 
     db.init_app(app)
     # The schema is changed only by ``flask --app app db upgrade`` (migrations/), never by a
-    # worker as it boots: several workers or instances may start at once.
-    migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
+    # worker as it boots: several workers or instances may start at once. So a worker does
+    # not even load Flask-Migrate and Alembic (11 MB).
+    if not security.serves_requests() or app.testing:
+        from flask_migrate import Migrate
+        Migrate(app, db, directory=os.path.join(app.root_path, "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
     security.init_app(app)

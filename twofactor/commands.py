@@ -1,7 +1,6 @@
 """Command-line tools: ``init-db``, ``create-user``, ``reset-password``, ``audit``,
 ``reset-limits`` and ``prune``."""
 import click
-import flask_migrate
 from flask import Blueprint
 from werkzeug.datastructures import MultiDict
 
@@ -38,6 +37,7 @@ def password_check(password: str, username: str) -> None:
 @cli.cli.command("init-db")
 def init_db():
     """Create the tables or bring them up to date: the same as ``flask db upgrade``."""
+    import flask_migrate  # only commands need it, never a worker
     flask_migrate.upgrade()
     click.echo("Initialized the database.")
 

@@ -1,6 +1,5 @@
 """Flask extensions, created unbound here and bound to the app in ``create_app``."""
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -27,6 +26,5 @@ class Base(DeclarativeBase):
 # Objects keep their loaded values after a commit: a request that commits and then renders a
 # page does not read back every row it just wrote.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

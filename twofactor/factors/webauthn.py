@@ -2,7 +2,9 @@
 
 The relying party is PUBLIC_URL, never the Host header. Each ceremony starts with a challenge
 kept for one account, purpose and session; it lives two minutes and is used once. The
-functions commit, so a challenge a refused answer consumed stays consumed.
+functions commit, so a challenge a refused answer consumed stays consumed. py_webauthn is
+imported by the functions that use it: with cryptography it adds 14 MB to every worker, and
+most requests never touch a key.
 """
 import hashlib
 import hmac
@@ -14,34 +16,12 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import (
-    parse_authentication_credential_json,
-    parse_client_data_json,
-    parse_registration_credential_json,
-)
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AttestationConveyancePreference,
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from ..extensions import db
 from ..models import SecurityKey, User, WebAuthnChallenge, utcnow
 from ..security import ConfigError
 
 CHALLENGE_LIFETIME = timedelta(minutes=2)
-KNOWN_TRANSPORTS = {t.value for t in AuthenticatorTransport}
 UNREADABLE = "The security key's answer could not be checked. Please try again."
 
 
@@ -88,10 +68,14 @@ def keys_of(user: User) -> list[SecurityKey]:
                                    .order_by(SecurityKey.id)))
 
 
-def _descriptor(key: SecurityKey) -> PublicKeyCredentialDescriptor:
+def _descriptor(key: SecurityKey):
     """How options name a stored key to the browser."""
-    transports = [AuthenticatorTransport(t) for t in key.transports.split(",")
-                  if t in KNOWN_TRANSPORTS]
+    from webauthn.helpers.structs import (
+        AuthenticatorTransport,
+        PublicKeyCredentialDescriptor,
+    )
+    known = {t.value for t in AuthenticatorTransport}
+    transports = [AuthenticatorTransport(t) for t in key.transports.split(",") if t in known]
     return PublicKeyCredentialDescriptor(id=key.credential_id, transports=transports or None)
 
 
@@ -106,6 +90,8 @@ def _new_challenge(user: User, purpose: str, bound_to: str) -> bytes:
 
 def _consume(credential, user: User, purpose: str, bound_to: str) -> bytes:
     """Use up the challenge this answer signed, if it is ours, live and unused; return it."""
+    from webauthn.helpers import parse_client_data_json
+    from webauthn.helpers.exceptions import WebAuthnException
     try:
         echoed = parse_client_data_json(credential.response.client_data_json).challenge
     except (WebAuthnException, ValueError) as error:
@@ -128,6 +114,7 @@ def _consume(credential, user: User, purpose: str, bound_to: str) -> bytes:
 
 def _parse(parser, credential_json: str):
     """The browser's answer as py_webauthn's structure, or a refusal if it is not one."""
+    from webauthn.helpers.exceptions import WebAuthnException
     try:
         return parser(credential_json)
     except (WebAuthnException, ValueError) as error:
@@ -136,6 +123,13 @@ def _parse(parser, credential_json: str):
 
 def registration_options(user: User, bound_to: str) -> str:
     """Options for ``navigator.credentials.create()`` as JSON, for the session ``bound_to``."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.structs import (
+        AttestationConveyancePreference,
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
     rp_id, _ = relying_party()
     options = generate_registration_options(
         rp_id=rp_id, rp_name=current_app.config["APP_NAME"], user_name=user.username,
@@ -154,6 +148,9 @@ def registration_options(user: User, bound_to: str) -> str:
 
 def register(user: User, credential_json: str, name: str, bound_to: str) -> SecurityKey:
     """Check the browser's answer to registration_options and keep the new key as ``name``."""
+    from webauthn import verify_registration_response
+    from webauthn.helpers import parse_registration_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
     name = (name or "").strip()
     if not 0 < len(name) <= 64:
         raise KeyRefused("Give the security key a name of 1 to 64 characters.")
@@ -180,6 +177,8 @@ def register(user: User, credential_json: str, name: str, bound_to: str) -> Secu
 
 def authentication_options(user: User, purpose: str, bound_to: str) -> str:
     """Options for ``navigator.credentials.get()`` as JSON, allowing only the account's keys."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
     if purpose not in ("signin", "stepup"):
         raise ValueError(f"unknown purpose {purpose!r}")
     keys = keys_of(user)
@@ -197,6 +196,9 @@ def authentication_options(user: User, purpose: str, bound_to: str) -> str:
 
 def authenticate(user: User, credential_json: str, purpose: str, bound_to: str) -> SecurityKey:
     """Check the browser's answer to authentication_options; return the key that signed it."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers import parse_authentication_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
     credential = _parse(parse_authentication_credential_json, credential_json)
     challenge = _consume(credential, user, purpose, bound_to)
     key = db.session.scalar(db.select(SecurityKey)
