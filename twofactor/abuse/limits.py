@@ -12,11 +12,12 @@ before its own events are written and committed, in any worker or instance: each
 The counts one decision reads are kept for the rest of the request (and kept up to date by its
 own ``record``), so the page that follows can say how long to wait without counting again.
 """
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import and_, case, delete, func, insert, text, update
+from sqlalchemy import Select, and_, bindparam, case, delete, func, insert, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -105,6 +106,28 @@ def _delay_id(rule: "Delay") -> tuple:
     return ("delay", rule.key, rule.since)
 
 
+@functools.cache
+def _counting_statement(events: int, delays: int, hourly: int) -> Select:
+    """The counting SELECT for so many rules, delays and site-wide rules, built once per shape:
+    keys and times are bound parameters, and building the expression costs more than running it."""
+    at, key = LimitEvent.at, LimitEvent.key
+    columns = []
+    for i in range(events):  # the count, and its oldest event: the boundary at the limit
+        hit = and_(key == bindparam(f"ek{i}"), at > bindparam(f"es{i}"))
+        columns += [func.sum(case((hit, 1), else_=0)), func.min(case((hit, at)))]
+    for i in range(delays):  # the count, and its latest event: when the wait started
+        hit = and_(key == bindparam(f"dk{i}"), at > bindparam(f"ds{i}"))
+        columns += [func.sum(case((hit, 1), else_=0)), func.max(case((hit, at)))]
+    columns += [db.select(func.coalesce(func.sum(LimitBucket.count), 0))
+                .where(LimitBucket.key == bindparam(f"hk{i}"),
+                       LimitBucket.hour >= bindparam(f"hs{i}")).scalar_subquery()
+                for i in range(hourly)]
+    query = db.select(*columns)
+    if events or delays:
+        query = query.where(key.in_(bindparam("keys", expanding=True)), at > bindparam("oldest"))
+    return query
+
+
 def _count(rules: list[Rule], delays: list["Delay"], now: datetime, seen: dict) -> None:
     """Count every rule and delay not yet in ``seen``, in one statement over the (key, at)
     index (and the (key, hour) key of the hourly buckets)."""
@@ -113,25 +136,20 @@ def _count(rules: list[Rule], delays: list["Delay"], now: datetime, seen: dict) 
     delays = [d for d in dict.fromkeys(delays) if _delay_id(d) not in seen]
     if not rules and not delays:
         return
-    at, key = LimitEvent.at, LimitEvent.key
     events = [r for r in rules if r.key not in SITE_WIDE]
     hourly = [r for r in rules if r.key in SITE_WIDE]
-    columns = []
-    for r in events:  # the count, and its oldest event: the boundary when the count is at the limit
-        columns += [func.sum(case((and_(key == r.key, at > now - r.window), 1), else_=0)),
-                    func.min(case((and_(key == r.key, at > now - r.window), at)))]
-    for d in delays:
-        columns += [func.sum(case((and_(key == d.key, at > d.since), 1), else_=0)),
-                    func.max(case((and_(key == d.key, at > d.since), at)))]
-    columns += [db.select(func.coalesce(func.sum(LimitBucket.count), 0))
-                .where(LimitBucket.key == r.key, LimitBucket.hour >= hour_of(now - r.window))
-                .scalar_subquery() for r in hourly]
-    oldest = min([now - r.window for r in events] + [d.since for d in delays], default=now)
-    query = db.select(*columns)
-    if events or delays:
-        query = query.where(key.in_({r.key for r in events} | {d.key for d in delays}),
-                            at > oldest)
-    row = db.session.execute(query).one()
+    params = {}
+    if events or delays:  # the rows any of them may count, found by the (key, at) index
+        params = {"keys": sorted({r.key for r in events} | {d.key for d in delays}),
+                  "oldest": min([now - r.window for r in events] + [d.since for d in delays])}
+    for i, r in enumerate(events):
+        params |= {f"ek{i}": r.key, f"es{i}": now - r.window}
+    for i, d in enumerate(delays):
+        params |= {f"dk{i}": d.key, f"ds{i}": d.since}
+    for i, r in enumerate(hourly):
+        params |= {f"hk{i}": r.key, f"hs{i}": hour_of(now - r.window)}
+    query = _counting_statement(len(events), len(delays), len(hourly))
+    row = db.session.execute(query, params).one()
     values = iter(row)
     for r in events:
         seen[_rule_id(r)] = int(next(values) or 0)

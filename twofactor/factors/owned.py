@@ -1,7 +1,8 @@
 """Which second factors an account has, for the pages that offer them."""
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, literal
+from sqlalchemy import Select, and_, bindparam, func, literal
 
 from ..extensions import db
 from ..models import AuthenticatorApp, BackupCode, SecurityKey, User
@@ -43,24 +44,31 @@ def enabled_app(user_id: int) -> AuthenticatorApp | None:
         AuthenticatorApp.user_id == user_id, AuthenticatorApp.enabled_at.is_not(None)))
 
 
-def of(user: User) -> Owned:
-    """What ``user`` can prove a second factor with (one statement)."""
-    codes = db.select(BackupCode).where(BackupCode.user_id == user.id).subquery()
+@functools.cache
+def _owned_statement(with_keys: bool) -> Select:
+    """The one SELECT behind ``of``, built once: the account is a bound parameter."""
+    user_id = bindparam("user_id")
+    codes = db.select(BackupCode).where(BackupCode.user_id == user_id).subquery()
     # Keys count only where a relying party is configured; elsewhere they cannot be used.
     keys = (db.select(func.count()).select_from(SecurityKey)
-            .where(SecurityKey.user_id == user.id).scalar_subquery()
-            if webauthn.available() else literal(0))
-    app, total, left, key_count = db.session.execute(
-        db.select(AuthenticatorApp,
-                  db.select(func.count()).select_from(codes).scalar_subquery(),
-                  db.select(func.count()).select_from(codes)
-                  .where(codes.c.used_at.is_(None)).scalar_subquery(),
-                  keys)
-        .select_from(User)
-        .outerjoin(AuthenticatorApp, and_(AuthenticatorApp.user_id == User.id,
-                                          AuthenticatorApp.enabled_at.is_not(None)))
-        .where(User.id == user.id)).one()
-    return Owned(user.phone_confirmed, app, total, left, key_count)
+            .where(SecurityKey.user_id == user_id).scalar_subquery()
+            if with_keys else literal(0))
+    return (db.select(AuthenticatorApp,
+                      db.select(func.count()).select_from(codes).scalar_subquery(),
+                      db.select(func.count()).select_from(codes)
+                      .where(codes.c.used_at.is_(None)).scalar_subquery(),
+                      keys)
+            .select_from(User)
+            .outerjoin(AuthenticatorApp, and_(AuthenticatorApp.user_id == User.id,
+                                              AuthenticatorApp.enabled_at.is_not(None)))
+            .where(User.id == user_id))
+
+
+def of(user: User) -> Owned:
+    """What ``user`` can prove a second factor with (one statement)."""
+    app, total, left, keys = db.session.execute(_owned_statement(webauthn.available()),
+                                                {"user_id": user.id}).one()
+    return Owned(user.phone_confirmed, app, total, left, keys)
 
 
 def for_step(mine: Owned, purpose: str) -> list[str]:
