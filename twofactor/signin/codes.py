@@ -4,13 +4,14 @@ With a Verify provider (CODE_PROVIDER) the provider makes and checks the code; o
 keeps only its verification id, and still holds the expiry, attempts and single use.
 """
 import enum
+import functools
 import hashlib
 import hmac
 import re
 import secrets
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
@@ -159,27 +160,47 @@ def check_with_provider(pending: PendingLogin, digits: str) -> tuple[Check, OneT
     return Check.DEAD, otp
 
 
-def _still_live(otp: OneTimeCode) -> tuple:
-    """Conditions under which ``otp`` can still be used or charged."""
-    return (OneTimeCode.id == otp.id, OneTimeCode.used_at.is_(None),
-            OneTimeCode.voided.is_(False), OneTimeCode.expires_at > utcnow(),
-            OneTimeCode.failed_attempts < current_app.config["CODE_MAX_ATTEMPTS"])
+@functools.cache
+def _still_live() -> tuple:
+    """Conditions under which the code ``code_id`` can still be used or charged, built once."""
+    return (OneTimeCode.id == bindparam("code_id"), OneTimeCode.used_at.is_(None),
+            OneTimeCode.voided.is_(False), OneTimeCode.expires_at > bindparam("now"),
+            OneTimeCode.failed_attempts < bindparam("most"))
+
+
+def _live(otp: OneTimeCode) -> dict:
+    """The values of ``_still_live``'s parameters for ``otp``, now."""
+    return {"code_id": otp.id, "now": utcnow(), "most": current_app.config["CODE_MAX_ATTEMPTS"]}
+
+
+@functools.cache
+def _use_statement():
+    return (update(OneTimeCode).where(*_still_live())
+            .values(used_at=bindparam("now"), call_code_sealed=None)
+            .execution_options(synchronize_session=False))
+
+
+@functools.cache
+def _charge_statement():
+    return (update(OneTimeCode).where(*_still_live())
+            .values(failed_attempts=OneTimeCode.failed_attempts + 1)
+            .returning(OneTimeCode.failed_attempts)
+            .execution_options(synchronize_session=False))
 
 
 def use(otp: OneTimeCode) -> bool:
     """Consume the code; of several requests racing with the right code, one wins."""
-    won = db.session.execute(update(OneTimeCode).where(*_still_live(otp))
-                             .values(used_at=utcnow(), call_code_sealed=None))
-    return won.rowcount == 1
+    live = _live(otp)
+    if db.session.execute(_use_statement(), live).rowcount != 1:
+        return False
+    set_committed_value(otp, "used_at", live["now"])  # as the database now has it
+    set_committed_value(otp, "call_code_sealed", None)
+    return True
 
 
 def charge(otp: OneTimeCode) -> bool:
     """Count a wrong entry against the code; False when it was no longer live."""
-    charged = db.session.execute(
-        update(OneTimeCode).where(*_still_live(otp))
-        .values(failed_attempts=OneTimeCode.failed_attempts + 1)
-        .returning(OneTimeCode.failed_attempts)
-        .execution_options(synchronize_session=False)).scalar()
+    charged = db.session.execute(_charge_statement(), _live(otp)).scalar()
     if charged is None:
         return False
     set_committed_value(otp, "failed_attempts", charged)  # as the database now has it

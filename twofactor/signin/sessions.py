@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import delete, or_
+from sqlalchemy import Select, bindparam, delete, or_
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..account.agents import described
@@ -77,17 +77,22 @@ def begin_step_up(user: User, next_url: str | None) -> PendingLogin:
     return pending
 
 
+@cache
+def _pending_statement() -> Select:
+    """One statement, built once: the step, its account and its codes (the code pages need all
+    three)."""
+    return (db.select(PendingLogin, User, OneTimeCode)
+            .join(User, User.id == PendingLogin.user_id)
+            .outerjoin(OneTimeCode, OneTimeCode.pending_id == PendingLogin.id)
+            .where(PendingLogin.id == bindparam("id"))
+            .order_by(OneTimeCode.created_at.desc()))
+
+
 def open_pending(token) -> PendingLogin | None:
     """The pending step whose token is ``token``, if it is still open."""
     if not isinstance(token, str):
         return None
-    # One statement: the step, its account and its codes (the code pages need all three).
-    rows = db.session.execute(
-        db.select(PendingLogin, User, OneTimeCode)
-        .join(User, User.id == PendingLogin.user_id)
-        .outerjoin(OneTimeCode, OneTimeCode.pending_id == PendingLogin.id)
-        .where(PendingLogin.id == token_hash(token))
-        .order_by(OneTimeCode.created_at.desc())).all()
+    rows = db.session.execute(_pending_statement(), {"id": token_hash(token)}).all()
     pending = rows[0][0] if rows else None
     if pending is None or pending.done or pending.expires_at <= utcnow():
         return None
