@@ -27,9 +27,9 @@ def timed_check_password_hash(pwhash: str, password: str) -> bool:
 if MEASURE:  # before the app's modules import it by name
     werkzeug.security.check_password_hash = timed_check_password_hash
 
-from fake_twilio import LocalHttpClient  # noqa: E402
 from settings import production_config  # noqa: E402
 from sqlalchemy import event  # noqa: E402
+from twilio_http import LocalHttpClient  # noqa: E402
 
 from app import create_app  # noqa: E402
 from twofactor.extensions import db  # noqa: E402

@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest
-from twilio.http.http_client import TwilioHttpClient
+from twilio_http import TWILIO, LocalHttpClient  # noqa: F401 (re-exported for the tests)
 
 SPEC_DIR = Path(__file__).resolve().parent / "twilio-oai"  # Twilio's files, as published
 SPEC = SPEC_DIR / "twilio_api_v2010.json"
@@ -25,7 +25,6 @@ SPEC_SHA256 = {"twilio_verify_v2.json":
                "twilio_api_v2010.json":
                "99cae87a6bb1725f71363364cbd30282a13140374b2d5f9bdd5bdfa5d4c8a6d7",
                "TwiML.xsd": "62da6c2397537c9887b2600d7ccee732d88072d262b7fe66ada2a5af3205b3dd"}
-TWILIO = "https://api.twilio.com"
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 TWIML_LIMIT = 4000  # characters of inline TwiML Twilio accepts (error 32018 above it)
 
@@ -167,14 +166,3 @@ class FakeTwilio:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
-
-
-class LocalHttpClient(TwilioHttpClient):
-    """Twilio's own HTTP client, pointed at the fake server instead of api.twilio.com."""
-
-    def __init__(self, base_url: str, **kwargs):
-        super().__init__(**kwargs)
-        self.base_url = base_url
-
-    def request(self, method, url, *args, **kwargs):
-        return super().request(method, url.replace(TWILIO, self.base_url, 1), *args, **kwargs)
