@@ -202,13 +202,14 @@ def test_spent_budget_refuses_even_the_right_code_and_says_when(client, auth, tw
     refused = auth.verify(right)
     assert refused.status_code == 429
     assert 0 < int(refused.headers["Retry-After"]) <= 24 * 3600
-    assert b"codes from your phone and app are paused for 24 hours" in refused.data
+    assert (b"codes from your phone and app, and your security keys, are paused for 24 hours"
+            in refused.data)
     assert not is_signed_in(client)
     sent = len(codes_sent(twilio))
     clock.tick(timedelta(minutes=5))
     page = client.post("/login", data={"username": "alice", "password": PASSWORD},
                        follow_redirects=True)
-    assert b"codes from your phone and app are paused for" in page.data
+    assert b"codes from your phone and app, and your security keys, are paused for" in page.data
     assert len(codes_sent(twilio)) == sent  # no code sent while locked
 
 

@@ -97,7 +97,7 @@ def guess_rules(user_id: int) -> list[Rule]:
     cfg = current_app.config
     return [Rule(guess_key(user_id), cfg["GUESS_BUDGET"], cfg["GUESS_WINDOW"], "budget",
                  "Too many wrong codes were entered for this account. For your safety, "
-                 "codes from your phone and app are paused for {}. "
+                 "codes from your phone and app, and your security keys, are paused for {}. "
                  "If you saved backup codes, one of them still works.")]
 
 
