@@ -212,11 +212,10 @@ def render_step(factor: str, pending: PendingLogin, user: User, mine: owned.Owne
     """A second-step page, with the other ways this account can pass it."""
     # The very rule that would refuse a resend says how long to wait: one source of truth.
     waiting = sending.next_send_refusal(pending, user)
-    others = (mine if pending.purpose not in ("signup", "newphone")
-              else owned.Owned(True, None, 0, 0))
+    others = [way for way in owned.for_step(mine, pending.purpose) if way not in ("phone", factor)]
     template = {"phone": "code.html", "app": "app_code.html", "backup": "backup_code.html",
                 "key": "key_code.html"}
-    return render_template(template[factor], form=form, resend=ResendForm(), owned=others,
+    return render_template(template[factor], form=form, resend=ResendForm(), others=others,
                            title=TITLES[pending.purpose], purpose=pending.purpose,
                            code=codes.latest_code(pending),
                            phone=mask_phone(sending.to_number(pending, user)),
