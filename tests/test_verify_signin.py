@@ -34,6 +34,7 @@ def provider_settings(name: str, fake, twilio) -> dict:
     """Settings that make the app use ``name`` through its real client against ``fake``."""
     if name == TWILIO_VERIFY:  # one Twilio client: Verify to its fake, notices to Twilio's
         return {"CODE_PROVIDER": name, "TWILIO_VERIFY_SERVICE_SID": VERIFY_SERVICE_SID,
+                "TWILIO_TIMEOUT": 2,  # shorter than the fake's hang
                 "TWILIO_HTTP_CLIENT": RoutingHttpClient({VERIFY: fake.url, TWILIO: f"http://127.0.0.1:{twilio.port}"},
                                                         timeout=2)}
     return {"CODE_PROVIDER": name, "TELNYX_API_KEY": TELNYX_API_KEY, "TELNYX_TIMEOUT": 2,

@@ -243,10 +243,11 @@ def record(*keys: str, weight: int = 1) -> Counted:
 
 def _add_to_bucket(key: str, hour: datetime, n: int) -> None:
     """Add ``n`` to the bucket of ``key`` and ``hour``, making it if it is the hour's first."""
-    insert = (postgresql_insert if db.session.get_bind().dialect.name == "postgresql"
-              else sqlite_insert)(LimitBucket).values(key=key, hour=hour, count=n)
-    db.session.execute(insert.on_conflict_do_update(
-        index_elements=["key", "hour"], set_={"count": LimitBucket.count + n}))
+    dialect_insert = (postgresql_insert if db.session.get_bind().dialect.name == "postgresql"
+                      else sqlite_insert)
+    db.session.execute(dialect_insert(LimitBucket).values(key=key, hour=hour, count=n)
+                       .on_conflict_do_update(index_elements=["key", "hour"],
+                                              set_={"count": LimitBucket.count + n}))
 
 
 def uncount(counted: Counted) -> None:

@@ -197,9 +197,3 @@ def delivery_error(error: Exception, to: str, channel: str) -> DeliveryError:
     advice = ADVICE.get(code, REFUSED) if definite else UNKNOWN
     return DeliveryError(advice.format(other=other), code, definite)
 
-
-def __getattr__(name: str):
-    """``TWILIO_FAILURES``, built on first use so importing this module loads no Twilio code."""
-    if name == "TWILIO_FAILURES":
-        return twilio_failures()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,7 +5,7 @@ from flask import current_app
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 
 from ..numbers import mask_phone
-from .phone import TWILIO_FAILURES, UNKNOWN, DeliveryError, get_client
+from .phone import UNKNOWN, DeliveryError, get_client, twilio_failures
 from .verify import Started, Verdict
 
 CHANNELS = ("sms", "voice", "whatsapp")
@@ -41,7 +41,7 @@ def start(to: str, channel: str) -> Started:
     """Have Twilio make a code and send it to ``to`` by ``channel``; raise DeliveryError."""
     try:
         made = service().verifications.create(to=to, channel=TWILIO_CHANNEL[channel])
-    except TWILIO_FAILURES as error:
+    except twilio_failures() as error:
         raise send_error(error, to, channel) from None
     # Within 10 minutes Twilio re-sends the pending verification's code and lists each send.
     return Started(made.sid, channel, same_code=len(made.send_code_attempts or ()) > 1,
@@ -63,7 +63,7 @@ def check(verification_id: str, code: str) -> Verdict:
         # By verification id only: a check by phone number would match any code sent to it.
         checked = service().verification_checks.create(verification_sid=verification_id,
                                                        code=code)
-    except TWILIO_FAILURES as error:
+    except twilio_failures() as error:
         code_, status = error_code(error)
         if code_ == TOO_MANY_CHECKS:
             return Verdict.TOO_MANY
@@ -80,7 +80,7 @@ def cancel(verification_id: str) -> None:
     """End the verification so its code stops working; one already gone is fine."""
     try:
         service().verifications(verification_id).update(status="canceled")
-    except TWILIO_FAILURES as error:
+    except twilio_failures() as error:
         code, status = error_code(error)
         if code != NOT_FOUND:
             raise check_error(error, code, status) from None

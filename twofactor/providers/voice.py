@@ -47,9 +47,9 @@ def _say() -> dict:
 
 def code_twiml(code: str, greeting: str | None = None) -> str:
     """TwiML that greets the person (by default naming the site), then reads the code slowly."""
-    say = _say()
     from twilio.twiml.voice_response import VoiceResponse  # only calls need TwiML
 
+    say = _say()
     response = VoiceResponse()
     response.say(greeting or f"Hello, this is {current_app.config['APP_NAME']} with your "
                  "sign-in code. Do not share this code with anyone.", **say)
@@ -62,9 +62,9 @@ def code_twiml(code: str, greeting: str | None = None) -> str:
 
 def gate_twiml(action: str) -> str:
     """TwiML that reads nothing secret until a key is pressed, so voicemail never records a code."""
-    say = _say()
     from twilio.twiml.voice_response import VoiceResponse  # only calls need TwiML
 
+    say = _say()
     response = VoiceResponse()
     gather = response.gather(num_digits=1, action=action, method="POST", timeout=GATE_SECONDS)
     gather.say(f"Hello, this is {current_app.config['APP_NAME']} with your sign-in code. Do not "
