@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import Select, and_, bindparam, case, delete, func, insert, text, update
+from sqlalchemy import Select, and_, bindparam, case, delete, func, insert, text, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import LimitBucket, LimitEvent, utcnow
@@ -128,14 +129,25 @@ def _counting_statement(events: int, delays: int, hourly: int) -> Select:
     return query
 
 
-def _count(rules: list[Rule], delays: list["Delay"], now: datetime, seen: dict) -> None:
+@functools.cache
+def _counting_along(events: int, delays: int, hourly: int, lookup: Select) -> Select:
+    """The counting SELECT with the row ``lookup`` finds (or NULLs) beside its counts."""
+    counts = _counting_statement(events, delays, hourly).subquery("counts")
+    found = lookup.subquery("found")
+    entity = aliased(lookup.column_descriptions[0]["entity"], found)
+    return db.select(counts, entity).select_from(counts).outerjoin(found, true())
+
+
+def _count(rules: list[Rule], delays: list["Delay"], now: datetime, seen: dict,
+           lookup: Select | None = None, values: dict | None = None):
     """Count every rule and delay not yet in ``seen``, in one statement over the (key, at)
-    index (and the (key, hour) key of the hourly buckets)."""
+    index (and the (key, hour) key of the hourly buckets); with ``lookup``, a one-entity SELECT
+    built once, also return the row it finds with ``values``, read by the same statement."""
     expected = g.pop("limit_expected", []) if has_request_context() else []
     rules = [r for r in dict.fromkeys(rules + expected) if _rule_id(r) not in seen]
     delays = [d for d in dict.fromkeys(delays) if _delay_id(d) not in seen]
     if not rules and not delays:
-        return
+        return None if lookup is None else db.session.scalar(lookup, values)
     events = [r for r in rules if r.key not in SITE_WIDE]
     hourly = [r for r in rules if r.key in SITE_WIDE]
     params = {}
@@ -148,16 +160,20 @@ def _count(rules: list[Rule], delays: list["Delay"], now: datetime, seen: dict) 
         params |= {f"dk{i}": d.key, f"ds{i}": d.since}
     for i, r in enumerate(hourly):
         params |= {f"hk{i}": r.key, f"hs{i}": hour_of(now - r.window)}
-    query = _counting_statement(len(events), len(delays), len(hourly))
-    row = db.session.execute(query, params).one()
-    values = iter(row)
+    shape = (len(events), len(delays), len(hourly))
+    if lookup is None:
+        row = db.session.execute(_counting_statement(*shape), params).one()
+    else:
+        row = db.session.execute(_counting_along(*shape, lookup), params | values).one()
+    counted = iter(row)
     for r in events:
-        seen[_rule_id(r)] = int(next(values) or 0)
-        seen[("oldest",) + _rule_id(r)[1:]] = next(values)
+        seen[_rule_id(r)] = int(next(counted) or 0)
+        seen[("oldest",) + _rule_id(r)[1:]] = next(counted)
     for d in delays:
-        seen[_delay_id(d)] = (int(next(values) or 0), next(values))
+        seen[_delay_id(d)] = (int(next(counted) or 0), next(counted))
     for r in hourly:
-        seen[_rule_id(r)] = int(next(values) or 0)
+        seen[_rule_id(r)] = int(next(counted) or 0)
+    return None if lookup is None else row[-1]
 
 
 def _frees(rule: Rule, count: int, now: datetime, seen: dict) -> datetime:
@@ -203,6 +219,13 @@ def refusal(rules: list[Rule], delays: list["Delay"] = ()) -> Refused | None:
     return None
 
 
+def refusal_and_find(delays: list["Delay"], lookup: Select, values: dict) -> tuple:
+    """``refusal([], delays)``, and the row the one-entity SELECT ``lookup`` (built once, with
+    bound parameters given in ``values``) finds or None, read in the same statement."""
+    found = _count([], list(delays), utcnow(), _seen(), lookup, values)
+    return refusal([], delays), found
+
+
 def check(rules: list[Rule]) -> None:
     """Raise the first refusal among ``rules``; call under ``lock`` on their keys."""
     if (refused := refusal(rules)) is not None:
@@ -243,11 +266,19 @@ def record(*keys: str, weight: int = 1) -> Counted:
 
 def _add_to_bucket(key: str, hour: datetime, n: int) -> None:
     """Add ``n`` to the bucket of ``key`` and ``hour``, making it if it is the hour's first."""
-    dialect_insert = (postgresql_insert if db.session.get_bind().dialect.name == "postgresql"
-                      else sqlite_insert)
-    db.session.execute(dialect_insert(LimitBucket).values(key=key, hour=hour, count=n)
-                       .on_conflict_do_update(index_elements=["key", "hour"],
-                                              set_={"count": LimitBucket.count + n}))
+    dialect = db.session.get_bind().dialect.name
+    db.session.execute(_bucket_upsert(dialect), {"bucket": key, "starts": hour, "added": n})
+
+
+@functools.cache
+def _bucket_upsert(dialect: str):
+    """The bucket's INSERT ... ON CONFLICT DO UPDATE in ``dialect``, built once."""
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    added = bindparam("added")
+    return (dialect_insert(LimitBucket)
+            .values(key=bindparam("bucket"), hour=bindparam("starts"), count=added)
+            .on_conflict_do_update(index_elements=["key", "hour"],
+                                   set_={"count": LimitBucket.count + added}))
 
 
 def uncount(counted: Counted) -> None:
@@ -264,8 +295,16 @@ def uncount(counted: Counted) -> None:
 def forget(*keys: str) -> int:
     """Delete every event under these keys (an operator's reset); return how many went."""
     _seen().clear()
-    hourly = db.session.execute(delete(LimitBucket).where(LimitBucket.key.in_(keys))).rowcount
-    return db.session.execute(delete(LimitEvent).where(LimitEvent.key.in_(keys))).rowcount + hourly
+    gone = db.session.execute(_forget_statement(), {"keys": list(keys)}).rowcount
+    if hourly := [key for key in keys if key in SITE_WIDE]:
+        gone += db.session.execute(delete(LimitBucket).where(LimitBucket.key.in_(hourly))).rowcount
+    return gone
+
+
+@functools.cache
+def _forget_statement():
+    """The DELETE of every event under the keys ``keys``, built once."""
+    return delete(LimitEvent).where(LimitEvent.key.in_(bindparam("keys", expanding=True)))
 
 
 @dataclass(frozen=True)

@@ -81,22 +81,30 @@ def issue_verification(pending: PendingLogin, started: Started) -> tuple[OneTime
 
 def void_codes(user_id: int, purpose: str) -> set[str]:
     """Kill every live code of this user and purpose; return the verification ids they held."""
-    return _void(OneTimeCode.user_id == user_id, OneTimeCode.purpose == purpose)
+    return _void(_void_statement("account"), {"owner": user_id, "of_purpose": purpose})
 
 
 def end_pending_codes(pending: PendingLogin) -> set[str]:
     """The step is over: kill its live codes; return the verification ids they held."""
-    return _void(OneTimeCode.pending_id == pending.id)
+    return _void(_void_statement("step"), {"step": pending.id})
 
 
-def _void(*where) -> set[str]:
-    """Kill the live codes ``where`` matches and forget their sealed call codes."""
-    voided = db.session.execute(
-        update(OneTimeCode)
-        .where(*where, OneTimeCode.used_at.is_(None), OneTimeCode.voided.is_(False))
-        .values(voided=True, call_code_sealed=None)
-        .returning(OneTimeCode.provider_ref)).scalars()
-    return set(filter(None, voided))
+@functools.cache
+def _void_statement(of: str):
+    """The UPDATE that kills the live codes of an account and purpose, or of a step, built once.
+    (Its parameters are not named like columns: in an UPDATE those names mean new values.)"""
+    where = ((OneTimeCode.user_id == bindparam("owner"),
+              OneTimeCode.purpose == bindparam("of_purpose")) if of == "account"
+             else (OneTimeCode.pending_id == bindparam("step"),))
+    return (update(OneTimeCode)
+            .where(*where, OneTimeCode.used_at.is_(None), OneTimeCode.voided.is_(False))
+            .values(voided=True, call_code_sealed=None)
+            .returning(OneTimeCode.provider_ref))
+
+
+def _void(statement, values: dict) -> set[str]:
+    """Kill the live codes ``statement`` matches and forget their sealed call codes."""
+    return set(filter(None, db.session.execute(statement, values).scalars()))
 
 
 def void(otp: OneTimeCode) -> None:
@@ -175,6 +183,7 @@ def _live(otp: OneTimeCode) -> dict:
 
 @functools.cache
 def _use_statement():
+    """The UPDATE that consumes the code ``code_id`` while it is still live, built once."""
     return (update(OneTimeCode).where(*_still_live())
             .values(used_at=bindparam("now"), call_code_sealed=None)
             .execution_options(synchronize_session=False))
@@ -182,6 +191,7 @@ def _use_statement():
 
 @functools.cache
 def _charge_statement():
+    """The UPDATE that counts a wrong entry on the code ``code_id`` while it is still live."""
     return (update(OneTimeCode).where(*_still_live())
             .values(failed_attempts=OneTimeCode.failed_attempts + 1)
             .returning(OneTimeCode.failed_attempts)

@@ -14,9 +14,12 @@ def check(name: str, password: str) -> User | None:
     raises limits.Refused while a delay runs."""
     network = policy.client_network(audit.client_ip())
     # Throttled by the typed name, so an unknown name is answered exactly like a known one.
-    if refused := limits.refusal([], policy.password_delays(name, network)):
+    # The delays and the account are read in one statement.
+    refused, user = limits.refusal_and_find(policy.password_delays(name, network),
+                                            sessions.user_lookup(),
+                                            sessions.user_lookup_values(name))
+    if refused:
         raise refused
-    user = sessions.find_user(name)
     if not sessions.password_ok(user, password):
         limits.record(*policy.password_keys(name, network))
         audit.record("password_failed", user)

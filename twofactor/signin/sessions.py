@@ -35,10 +35,20 @@ def _dummy_hash() -> str:
 def find_user(username: str) -> User | None:
     """The account named ``username``, whatever its letter case; the exact spelling wins for the
     few accounts that already clashed before names were made unique without regard to case."""
-    return db.session.scalar(
-        db.select(User).where(or_(User.username_key == username.lower(),
-                                  User.username == username))
-        .order_by((User.username == username).desc()).limit(1))
+    return db.session.scalar(user_lookup(), user_lookup_values(username))
+
+
+@cache
+def user_lookup() -> Select:
+    """``find_user``'s SELECT, built once; its values come from ``user_lookup_values``."""
+    exact = User.username == bindparam("username_typed")
+    return (db.select(User).where(or_(User.username_key == bindparam("username_folded"), exact))
+            .order_by(exact.desc()).limit(1))
+
+
+def user_lookup_values(username: str) -> dict:
+    """The values of ``user_lookup``'s parameters for ``username``."""
+    return {"username_typed": username, "username_folded": username.lower()}
 
 
 def password_ok(user: User | None, password: str) -> bool:
