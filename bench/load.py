@@ -61,7 +61,8 @@ def main() -> None:
 
 
 def run_phase(url: str, local, fake, people: list, args, tmp: Path) -> dict:
-    """Serve the app and the bare route, measure each figure once, stop both."""
+    """Serve the app and the bare route, measure each figure once, stop both; then serve the bare
+    route with the app's libraries loaded, for its memory alone."""
     env = {**os.environ, "BENCH_DATABASE_URL": url, "BENCH_SECRET_KEY": secrets.token_hex(32),
            "BENCH_TWILIO_URL": f"http://127.0.0.1:{fake.port}", "BENCH_MEASURE": "1"}
     result = {"rows": database.row_counts(local)}
@@ -77,7 +78,12 @@ def run_phase(url: str, local, fake, people: list, args, tmp: Path) -> dict:
             app.base, fake, people[measure.SESSIONS:], args.rounds, args.seconds,
             result["statements"])
         result["rss_app"], result["rss_bare"] = app.worker_rss_mb(), bare.worker_rss_mb()
-    for server in (app, bare):
+    with servers.Gunicorn("stack_app", env, tmp / "stack.log") as stack:
+        stack.wait_until_up("/db")
+        for _ in range(20):  # both workers answer some of them
+            stack.get("/db")
+        result["rss_stack"] = stack.worker_rss_mb()
+    for server in (app, bare, stack):
         if server.crashed():
             print(f"WARNING: a worker logged a traceback:\n{server.log_path.read_text()[-3000:]}")
     return result

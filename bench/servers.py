@@ -61,15 +61,21 @@ class Gunicorn:
         deadline = time.monotonic() + seconds
         while True:
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-                conn.request("GET", path)
-                conn.getresponse().read()
-                conn.close()
+                self.get(path)
                 return
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
                     raise SystemExit(f"gunicorn did not start:\n{self.log_path.read_text()}")
                 time.sleep(0.2)
+
+    def get(self, path: str) -> bytes:
+        """One GET of ``path`` on a new connection; the body."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", path)
+            return conn.getresponse().read()
+        finally:
+            conn.close()
 
     def worker_rss_mb(self) -> list[float]:
         """Resident memory of each worker process, in MB (from /proc)."""

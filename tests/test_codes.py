@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 import pytest
-from conftest import counted, is_signed_in
+from conftest import AuthActions, counted, is_signed_in
 
 from twofactor.extensions import db
 from twofactor.models import OneTimeCode
@@ -93,6 +93,25 @@ def test_resend_voids_the_old_code_and_says_so_without_counting_a_guess(app, aut
         assert b"That code was replaced by a newer one. Enter the code we sent last." in page.data
         assert counted(app, "guess:") == 0
     assert auth.verify(new).headers["Location"] == "/"
+
+
+def test_signing_in_again_elsewhere_kills_the_first_browsers_code(app, clock, twilio):
+    """One live code per account and purpose, across browsers: a first send skips the voiding
+    only when the count finds no older code, and this one finds the other browser's."""
+    first, second = AuthActions(app.test_client(), twilio), AuthActions(app.test_client(), twilio)
+    first.login()
+    first_code = first.last_code()
+    clock.tick(timedelta(seconds=31))  # past the resend wait
+    second.login()
+    second_code = second.last_code()
+    assert len(twilio.requests) == 2
+    with app.app_context():
+        live = db.session.scalars(db.select(OneTimeCode).where(
+            OneTimeCode.voided.is_(False), OneTimeCode.used_at.is_(None))).all()
+    assert len(live) == 1
+    page = first.verify(first_code)
+    assert page.status_code == 200 and not is_signed_in(first._client)
+    assert second.verify(second_code).headers["Location"] == "/"
 
 
 def test_resend_within_30_seconds_is_refused_with_the_wait(client, auth, clock, twilio):

@@ -42,6 +42,13 @@ def explain(app, statement: str, parameters) -> list[str]:
         return [row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters)]
 
 
+def reads_own_subquery(line: str, plan: list[str]) -> bool:
+    """Whether a SQLite ``SCAN x`` reads the result of the statement's own subquery ``x`` (the
+    plan builds it first, as CO-ROUTINE x or MATERIALIZE x), rather than a table."""
+    name = line.split()[1]
+    return any(step in (f"CO-ROUTINE {name}", f"MATERIALIZE {name}") for step in plan)
+
+
 def test_no_query_of_a_sign_in_reads_a_whole_table(app, auth, client, statements):
     auth.login()
     auth.verify("000000" if auth.last_code() != "000000" else "111111")
@@ -56,6 +63,7 @@ def test_no_query_of_a_sign_in_reads_a_whole_table(app, auth, client, statements
     scans = {}
     for statement, parameters in queries:
         plan = explain(app, statement, parameters)
-        if any(FULL_SCAN[dialect].search(line) for line in plan):
+        if any(FULL_SCAN[dialect].search(line) and not reads_own_subquery(line, plan)
+               for line in plan):
             scans[statement] = plan
     assert scans == {}

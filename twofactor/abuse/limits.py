@@ -226,12 +226,15 @@ def refusal_and_find(delays: list["Delay"], lookup: Select, values: dict) -> tup
     return refusal([], delays), found
 
 
-def check(rules: list[Rule]) -> None:
-    """Raise the first refusal among ``rules``; call under ``lock`` on their keys."""
+def check(rules: list[Rule], lookup: Select | None = None, values: dict | None = None):
+    """Raise the first refusal among ``rules``; call under ``lock`` on their keys. With
+    ``lookup`` (as for ``refusal_and_find``), return the row it finds, read with the counts."""
+    found = None if lookup is None else _count(list(rules), [], utcnow(), _seen(), lookup, values)
     if (refused := refusal(rules)) is not None:
         if refused.limit.startswith("global"):
             current_app.logger.critical("ALERT %s send cap reached", refused.limit)
         raise refused
+    return found
 
 
 @dataclass

@@ -50,9 +50,11 @@ def normalize(typed: str, shape: re.Pattern = _TYPED_CODE) -> str | None:
     return digits if shape.fullmatch(digits) else None
 
 
-def issue_code(pending: PendingLogin, channel: str) -> tuple[OneTimeCode, str]:
-    """Make a new code for ``pending``, voiding any live one (one live code per user and purpose)."""
-    void_codes(pending.user_id, pending.purpose)
+def issue_code(pending: PendingLogin, channel: str, others: bool = True) -> tuple[OneTimeCode, str]:
+    """Make a new code for ``pending``, voiding any live one (one live code per user and purpose);
+    ``others`` False when the send's locked count found none (``unvoided_lookup``)."""
+    if others:
+        void_codes(pending.user_id, pending.purpose)
     code = make_code()
     now = utcnow()
     otp = OneTimeCode(id=secrets.token_urlsafe(32), user_id=pending.user_id,
@@ -90,16 +92,34 @@ def end_pending_codes(pending: PendingLogin) -> set[str]:
 
 
 @functools.cache
-def _void_statement(of: str):
-    """The UPDATE that kills the live codes of an account and purpose, or of a step, built once.
-    (Its parameters are not named like columns: in an UPDATE those names mean new values.)"""
+def _unvoided(of: str) -> tuple:
+    """Conditions for the codes of the account ``owner`` and purpose ``of_purpose`` (or of the
+    step ``step``) that are neither used nor void yet. (The parameters are not named like
+    columns: in an UPDATE those names would mean new values.)"""
     where = ((OneTimeCode.user_id == bindparam("owner"),
               OneTimeCode.purpose == bindparam("of_purpose")) if of == "account"
              else (OneTimeCode.pending_id == bindparam("step"),))
-    return (update(OneTimeCode)
-            .where(*where, OneTimeCode.used_at.is_(None), OneTimeCode.voided.is_(False))
+    return (*where, OneTimeCode.used_at.is_(None), OneTimeCode.voided.is_(False))
+
+
+@functools.cache
+def _void_statement(of: str):
+    """The UPDATE that kills the live codes of an account and purpose, or of a step, built once."""
+    return (update(OneTimeCode).where(*_unvoided(of))
             .values(voided=True, call_code_sealed=None)
             .returning(OneTimeCode.provider_ref))
+
+
+@functools.cache
+def unvoided_lookup():
+    """A SELECT of one code that ``void_codes`` would kill, built once: the send's locked count
+    reads it alongside, so a first send need not run the UPDATE."""
+    return db.select(OneTimeCode).where(*_unvoided("account")).limit(1)
+
+
+def unvoided_values(pending: PendingLogin) -> dict:
+    """The values of ``unvoided_lookup``'s parameters for a code of ``pending``."""
+    return {"owner": pending.user_id, "of_purpose": pending.purpose}
 
 
 def _void(statement, values: dict) -> set[str]:

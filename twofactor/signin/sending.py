@@ -93,7 +93,7 @@ def next_send_refusal(pending: PendingLogin, user: User) -> limits.Refused | Non
 def send_by_provider(pending: PendingLogin, user: User, channel: str) -> Delivery:
     """Have the Verify provider make and send a code, counted like ours; keep its id."""
     try:
-        counted = counted_send(pending, user)
+        counted, _ = counted_send(pending, user)
     except limits.Refused as refused:
         return refusal(refused)
     db.session.commit()  # count the send before the slow provider call, and release the locks
@@ -132,26 +132,33 @@ def issue_counted_code(pending: PendingLogin, user: User, channel: str):
 
     Returns (the code's row, the code, the counted events); raises limits.Refused.
     """
-    counted = counted_send(pending, user)
-    otp, code = codes.issue_code(pending, channel)
+    # The count also says whether an older code is still to be voided (the locks cover every
+    # send to this account), so a first send skips that UPDATE.
+    counted, older = counted_send(pending, user, codes.unvoided_lookup(),
+                                  codes.unvoided_values(pending))
+    otp, code = codes.issue_code(pending, channel, others=older is not None)
     return otp, code, counted
 
 
-def counted_send(pending: PendingLogin, user: User) -> list:
-    """Under the send locks: check every send limit and count one send; raise limits.Refused."""
+def counted_send(pending: PendingLogin, user: User, lookup=None, values=None) -> tuple:
+    """Under the send locks: check every send limit and count one send; raise limits.Refused.
+
+    Returns the counted events and the row ``lookup`` found with the counts (see limits.check).
+    """
     network = policy.client_network(audit.client_ip())
     confirmed = to_confirmed(pending)
     keys = policy.send_keys(user, network, confirmed, pending.new_phone)
     limits.lock(*keys)
     try:
         # While wrong codes have spent the account's budget, sending more would be no use.
-        limits.check(policy.guess_rules(user.id)
-                     + policy.send_rules(user, network, confirmed, pending.new_phone))
+        found = limits.check(policy.guess_rules(user.id)
+                             + policy.send_rules(user, network, confirmed, pending.new_phone),
+                             lookup, values)
     except limits.Refused as refused:
         audit.record("limit_hit", user, refused.limit)
         db.session.commit()
         raise
-    return limits.record(*keys)
+    return limits.record(*keys), found
 
 
 def record_failed_send(user: User, channel: str, counted: list, error: phone.DeliveryError,
