@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, exists, or_
 
-from .abuse.limits import HOUR
+from .abuse.counting import HOUR
 from .extensions import db
 from .models import (
     AuditEvent,
