@@ -30,6 +30,7 @@ from .counting import expect  # noqa: F401  (views call it as limits.expect)
 _ADVISORY_LOCKS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
                        "FROM unnest(CAST(:keys AS text[])) AS k")
 
+
 class Refused(Exception):
     """A limit was hit; ``message`` tells the person when to try again."""
 
