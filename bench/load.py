@@ -78,9 +78,10 @@ def run_phase(url: str, local, fake, people: list, args, tmp: Path) -> dict:
             app.base, fake, people[measure.SESSIONS:], args.rounds, args.seconds,
             result["statements"])
         result["rss_app"], result["rss_bare"] = app.worker_rss_mb(), bare.worker_rss_mb()
-    with servers.Gunicorn("stack_app", env, tmp / "stack.log") as stack:
+    # One worker, so that every request warms the worker measured.
+    with servers.Gunicorn("stack_app", env, tmp / "stack.log", workers=1) as stack:
         stack.wait_until_up("/db")
-        for _ in range(20):  # both workers answer some of them
+        for _ in range(20):
             stack.get("/db")
         result["rss_stack"] = stack.worker_rss_mb()
     for server in (app, bare, stack):

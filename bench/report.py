@@ -47,7 +47,7 @@ def table(phases: dict[str, dict]) -> str:
              lambda p: ", ".join(_count(p, k) for k in ("GET /login", "GET /code", "POST /code"))),
             ("RSS per worker, MB: app / bare route",
              lambda p: f"{_mb(p['rss_app'])} / {_mb(p['rss_bare'])}"),
-            ("RSS per worker, MB: the bare route with the app's libraries loaded",
+            ("RSS of a worker, MB: the bare route with the app's libraries loaded",
              lambda p: _mb(p["rss_stack"]))]
     lines = ["| | " + " | ".join(phases) + " |", "|---" * (len(phases) + 1) + "|"]
     lines += [f"| {name} | " + " | ".join(cell(p) for p in phases.values()) + " |"

@@ -37,14 +37,14 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """gunicorn with 2 sync workers serving ``module:app`` on 127.0.0.1."""
+    """gunicorn with 2 sync workers (or ``workers``) serving ``module:app`` on 127.0.0.1."""
 
-    def __init__(self, module: str, env: dict, log_path: Path):
+    def __init__(self, module: str, env: dict, log_path: Path, workers: int = 2):
         self.port, self.log_path = free_port(), log_path
         self.base = f"http://127.0.0.1:{self.port}"
         with open(log_path, "w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync",
+                [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
                  "--bind", f"127.0.0.1:{self.port}", "--timeout", "60",
                  "--graceful-timeout", "5", "--no-control-socket",
                  "--pythonpath", f"{ROOT},{BENCH},{ROOT / 'tests'}", f"{module}:app"],
