@@ -44,8 +44,8 @@ class Gunicorn:
         self.base = f"http://127.0.0.1:{self.port}"
         with open(log_path, "w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
-                 "--bind", f"127.0.0.1:{self.port}", "--timeout", "60",
+                [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                 "--worker-class", "sync", "--bind", f"127.0.0.1:{self.port}", "--timeout", "60",
                  "--graceful-timeout", "5", "--no-control-socket",
                  "--pythonpath", f"{ROOT},{BENCH},{ROOT / 'tests'}", f"{module}:app"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -44,30 +44,39 @@ def enabled_app(user_id: int) -> AuthenticatorApp | None:
         AuthenticatorApp.user_id == user_id, AuthenticatorApp.enabled_at.is_not(None)))
 
 
+def app_join(user_id):
+    """The join condition for the account ``user_id``'s enabled authenticator app."""
+    return and_(AuthenticatorApp.user_id == user_id, AuthenticatorApp.enabled_at.is_not(None))
+
+
+def counts(user_id, with_keys: bool) -> list:
+    """Scalar subqueries for the account ``user_id`` (a column or a parameter): its backup codes
+    in the current set, those left, and its security keys (counted only where a relying party
+    is configured; elsewhere they cannot be used)."""
+    def counted(model, *where):
+        return db.select(func.count()).select_from(model).where(*where).scalar_subquery()
+    return [counted(BackupCode, BackupCode.user_id == user_id),
+            counted(BackupCode, BackupCode.user_id == user_id, BackupCode.used_at.is_(None)),
+            counted(SecurityKey, SecurityKey.user_id == user_id) if with_keys else literal(0)]
+
+
 @functools.cache
 def _owned_statement(with_keys: bool) -> Select:
     """The one SELECT behind ``of``, built once: the account is a bound parameter."""
-    user_id = bindparam("user_id")
-    codes = db.select(BackupCode).where(BackupCode.user_id == user_id).subquery()
-    # Keys count only where a relying party is configured; elsewhere they cannot be used.
-    keys = (db.select(func.count()).select_from(SecurityKey)
-            .where(SecurityKey.user_id == user_id).scalar_subquery()
-            if with_keys else literal(0))
-    return (db.select(AuthenticatorApp,
-                      db.select(func.count()).select_from(codes).scalar_subquery(),
-                      db.select(func.count()).select_from(codes)
-                      .where(codes.c.used_at.is_(None)).scalar_subquery(),
-                      keys)
-            .select_from(User)
-            .outerjoin(AuthenticatorApp, and_(AuthenticatorApp.user_id == User.id,
-                                              AuthenticatorApp.enabled_at.is_not(None)))
-            .where(User.id == user_id))
+    return (db.select(AuthenticatorApp, *counts(User.id, with_keys)).select_from(User)
+            .outerjoin(AuthenticatorApp, app_join(User.id))
+            .where(User.id == bindparam("user_id")))
 
 
 def of(user: User) -> Owned:
     """What ``user`` can prove a second factor with (one statement)."""
     app, total, left, keys = db.session.execute(_owned_statement(webauthn.available()),
                                                 {"user_id": user.id}).one()
+    return from_row(user, app, total, left, keys)
+
+
+def from_row(user: User, app: AuthenticatorApp | None, total: int, left: int, keys: int) -> Owned:
+    """``Owned`` from the columns ``app_join`` and ``counts`` read for ``user``."""
     return Owned(user.phone_confirmed, app, total, left, keys)
 
 

@@ -10,7 +10,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..account.agents import described
 from ..extensions import db, login_manager
+from ..factors import owned, webauthn
 from ..models import (
+    AuthenticatorApp,
     LoginSession,
     OneTimeCode,
     PendingLogin,
@@ -88,11 +90,13 @@ def begin_step_up(user: User, next_url: str | None) -> PendingLogin:
 
 
 @cache
-def _pending_statement() -> Select:
-    """One statement, built once: the step, its account and its codes (the code pages need all
-    three)."""
-    return (db.select(PendingLogin, User, OneTimeCode)
+def _pending_statement(with_keys: bool) -> Select:
+    """One statement, built once: the step, its account, its codes and the account's other
+    factors (the code pages need all four)."""
+    return (db.select(PendingLogin, User, OneTimeCode, AuthenticatorApp,
+                      *owned.counts(User.id, with_keys))
             .join(User, User.id == PendingLogin.user_id)
+            .outerjoin(AuthenticatorApp, owned.app_join(User.id))
             .outerjoin(OneTimeCode, OneTimeCode.pending_id == PendingLogin.id)
             .where(PendingLogin.id == bindparam("id"))
             .order_by(OneTimeCode.created_at.desc()))
@@ -102,13 +106,20 @@ def open_pending(token) -> PendingLogin | None:
     """The pending step whose token is ``token``, if it is still open."""
     if not isinstance(token, str):
         return None
-    rows = db.session.execute(_pending_statement(), {"id": token_hash(token)}).all()
+    rows = db.session.execute(_pending_statement(webauthn.available()),
+                              {"id": token_hash(token)}).all()
     pending = rows[0][0] if rows else None
     if pending is None or pending.done or pending.expires_at <= utcnow():
         return None
-    codes.remember(pending, [otp for _, _, otp in rows if otp is not None])
-    g.pending_account = rows[0][1]  # held, so db.session.get(User, ...) finds it without SQL
+    codes.remember(pending, [row[2] for row in rows if row[2] is not None])
+    account = g.pending_account = rows[0][1]  # held: db.session.get(User, ...) runs no SQL
+    g.pending_factors = {pending.id: owned.from_row(account, *rows[0][3:])}
     return pending
+
+
+def pending_factors(pending: PendingLogin, user: User) -> owned.Owned:
+    """The factors of ``pending``'s account as read with the step, or afresh."""
+    return g.get("pending_factors", {}).get(pending.id) or owned.of(user)
 
 
 def current_pending() -> PendingLogin | None:

@@ -145,9 +145,8 @@ def second_step(factor: str, form_class, check):
         return redirect(url_for("account.security" if current_user.is_authenticated
                                 else ".login"))
     user = db.session.get(User, pending.user_id)
-    # Every step may be passed with the phone, so only the other factors are looked up first.
-    mine = None if factor == "phone" else owned.of(user)
-    if mine is not None and factor not in owned.for_step(mine, pending.purpose):
+    mine = sessions.pending_factors(pending, user)
+    if factor not in owned.for_step(mine, pending.purpose):
         flash("That way is not set up for this account. Use a code sent to your phone.", "info")
         return redirect(url_for(".code"))
     form = form_class()
@@ -209,11 +208,10 @@ TITLES = {"signup": "Confirm your phone", "login": "Enter your code",
           "newphone": "Confirm your new number"}
 
 
-def render_step(factor: str, pending: PendingLogin, user: User, mine: owned.Owned | None, form):
+def render_step(factor: str, pending: PendingLogin, user: User, mine: owned.Owned, form):
     """A second-step page, with the other ways this account can pass it."""
     # The very rule that would refuse a resend says how long to wait: one source of truth.
     waiting = sending.next_send_refusal(pending, user)
-    mine = mine or owned.of(user)
     others = [way for way in owned.for_step(mine, pending.purpose) if way not in ("phone", factor)]
     template = {"phone": "code.html", "app": "app_code.html", "backup": "backup_code.html",
                 "key": "key_code.html"}
