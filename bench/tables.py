@@ -18,7 +18,7 @@ from twofactor import prune
 from twofactor.abuse import counting, limits, policy
 from twofactor.extensions import db
 from twofactor.models import User
-from twofactor.signin import codes, sessions
+from twofactor.signin import codes, steps
 
 REPEAT = 200
 
@@ -40,7 +40,7 @@ def measure(app) -> dict[str, float]:
     with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.77"}):
         user = db.session.scalar(db.select(User).order_by(User.id.desc()).limit(1))
         network = policy.client_network("192.0.2.77")
-        pending = sessions.begin_pending(user, "login", None)
+        pending = steps.begin_pending(user, "login", None)
         codes.issue_code(pending, "sms")
         db.session.commit()
         figures = {

@@ -11,7 +11,7 @@ from .extensions import db
 from .models import AuditEvent, User
 from .numbers import mask_phone
 from .prune import prune as prune_rows
-from .signin import sessions
+from .signin import password, sessions
 from .signin.forms import CHANNELS, SignupForm
 
 cli = Blueprint("cli", __name__, cli_group=None)
@@ -50,11 +50,11 @@ def init_db():
 def create_user(username, phone, via):
     """Create an account whose phone is already confirmed; asks for its password."""
     form = signup_check(username=username, phone=phone)  # before anyone types a password
-    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    password_check(password, username)
+    chosen = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password_check(chosen, username)
     user = User(username=username, phone=form.phone.e164, phone_confirmed=True,
                 preferred_channel=via)
-    user.set_password(password)
+    user.set_password(chosen)
     db.session.add(user)
     db.session.flush()
     trail.record("user_created", user, f"{via} to {mask_phone(user.phone)}, by create-user")
@@ -70,12 +70,12 @@ def reset_password(username):
     Confirm who is asking by other means first: this skips the two proofs the web page needs.
     Every browser is signed out; the second factor stays required.
     """
-    user = sessions.find_user(username)
+    user = password.find_user(username)
     if user is None:
         raise click.UsageError(f"No account is named {username}.")
-    password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    password_check(password, user.username)
-    user.set_password(password)
+    chosen = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password_check(chosen, user.username)
+    user.set_password(chosen)
     sessions.end_all_sessions(user)
     remember.forget_all(user)
     trail.record("password_reset", user, "by reset-password")

@@ -12,7 +12,7 @@ from .. import audit, notices
 from ..extensions import db
 from ..models import PendingLogin, User
 from ..numbers import mask_phone
-from ..signin import sessions
+from ..signin import steps
 from ..signin.sending import deliver
 from . import devices, remember
 from .change_forms import NewPhoneForm
@@ -30,7 +30,7 @@ def new_phone():
         if form.phone.e164 == current_user.phone:
             form.phone.errors.append("That is already your number.")
             return render_template("phone_change.html", form=form)
-        pending, token = sessions.new_pending(current_user, "newphone", None)
+        pending, token = steps.new_pending(current_user, "newphone", None)
         pending.new_phone = form.phone.e164
         session["pending"] = token  # this signed-in browser alone may finish it
         audit.record("phone_change_started", current_user, f"to {mask_phone(form.phone.e164)}")

@@ -13,7 +13,7 @@ from ..abuse import limits, policy
 from ..extensions import db
 from ..factors import owned
 from ..models import User
-from ..signin import sessions
+from ..signin import password, sessions, steps
 from ..signin.sending import deliver
 from . import remember
 from .forms import ForgotForm, NewPasswordForm
@@ -36,13 +36,13 @@ def forgot():
     if form.validate_on_submit():
         limits.lock(*(rule.key for rule in rules))
         limits.record(*(rule.key for rule in rules))  # each try tells whether a name can reset
-        user = sessions.find_user(form.username.data)
+        user = password.find_user(form.username.data)
         mine = owned.of(user) if user is not None else None
         if mine is None or not (mine.phone and (mine.app or mine.keys or mine.backup_left)):
             db.session.commit()
             form.username.errors.append(CANNOT)
             return render_template("forgot.html", form=form)
-        pending = sessions.begin_pending(user, "recovery", None)
+        pending = steps.begin_pending(user, "recovery", None)
         audit.record("recovery_started", user)
         db.session.commit()
         deliver(pending, user, user.preferred_channel)
@@ -53,7 +53,7 @@ def forgot():
 @bp.route("/password", methods=("GET", "POST"))
 def new_password():
     """Set the new password once both proofs are in; then sign out everywhere."""
-    pending = sessions.current_pending()
+    pending = steps.current_pending()
     if pending is None or pending.purpose != "recovery" or pending.proved != "other,phone":
         flash("Start by telling us your username.", "info")
         return redirect(url_for(".forgot"))

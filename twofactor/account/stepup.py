@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..factors import owned
 from ..numbers import mask_phone
-from ..signin import sessions
+from ..signin import sessions, steps
 from ..signin.sending import deliver
 from .forms import ConfirmForm
 
@@ -43,14 +43,14 @@ def confirm():
     """Offer every factor the account has; the one chosen starts the step-up."""
     form = ConfirmForm()
     mine = owned.of(current_user)
-    next_url = sessions.safe_next(request.args.get("next")) or url_for("account.security")
+    next_url = steps.safe_next(request.args.get("next")) or url_for("account.security")
     if form.validate_on_submit():
         method = form.method.data
         by_phone = method in ("sms", "voice", "whatsapp")  # offered only where it can be sent
         if not by_phone and not mine.has(method):
             flash("That way is not set up for this account.", "error")
             return redirect(request.full_path)
-        pending = sessions.begin_step_up(current_user, next_url)
+        pending = steps.begin_step_up(current_user, next_url)
         db.session.commit()
         if by_phone:
             deliver(pending, current_user, method)

@@ -1,7 +1,8 @@
 """The JSON API's calls: password, send a code, verify it, who am I, sign out.
 
-Each call is the sign-in page's step by the same functions (password.py, sending.py,
-checking.py, finish.py, sessions.py), so every limit, delay, budget and audit event applies.
+Each call is the sign-in page's step by the same functions (password.py, steps.py,
+sending.py, checking.py, finish.py, sessions.py), so every limit, delay, budget and audit
+event applies.
 """
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ from ..extensions import csrf, db
 from ..factors import backup_codes, owned
 from ..models import PendingLogin, User, utcnow
 from ..numbers import mask_phone
-from ..signin import checking, codes, finish, password, sending, sessions
+from ..signin import checking, codes, finish, password, sending, sessions, steps
 from . import caller, cors, openapi
 from .payload import Field, invalid, read
 from .problems import Problem, answer, limited
@@ -40,7 +41,7 @@ def create_session():
         raise limited(refused) from None
     if user is None:
         raise Problem(401, "invalid-credentials", "Invalid credentials", password.INVALID_LOGIN)
-    pending, token = sessions.new_pending(user, password.purpose(user), None)
+    pending, token = steps.new_pending(user, password.purpose(user), None)
     password.passed(user)
     return {"status": "mfa_required", "mfa_token": token, "methods": methods(pending, user),
             "phone": mask_phone(user.phone), "expires_at": moment(pending.expires_at)}
@@ -129,7 +130,7 @@ def sign_out():
 
 def open_step(token: str) -> tuple[PendingLogin, User]:
     """The open sign-in step an mfa_token names, and its account; else a 401."""
-    pending = sessions.open_pending(token)
+    pending = steps.open_pending(token)
     if pending is None or pending.purpose not in ("login", "signup"):
         raise Problem(401, "invalid-mfa-token", "Sign-in step not found",
                       "That step expired or was finished. Please sign in again.")

@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, current_app, jsonify
 
 from ..models import OneTimeCode
-from ..signin import codes, sessions
+from ..signin import codes, steps
 
 bp = Blueprint("delivery", __name__)
 
@@ -59,7 +59,7 @@ def delivery_for(otp: OneTimeCode | None) -> dict | None:
 @bp.get("/code/status")
 def code_status():
     """Delivery status of this browser's pending code, for the code page's script to poll."""
-    pending = sessions.current_pending()
+    pending = steps.current_pending()
     if pending is None:
         abort(404)  # tied to the pending sign-in: nothing to see for anyone else
     state = delivery_state(codes.latest_code(pending))

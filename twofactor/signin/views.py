@@ -14,7 +14,7 @@ from ..extensions import db, login_manager
 from ..factors import owned, webauthn
 from ..models import PendingLogin, User, utcnow
 from ..numbers import mask_phone
-from . import checking, codes, finish, password, sending, sessions
+from . import checking, codes, finish, password, sending, sessions, steps
 from .forms import (BackupCodeForm, CodeForm, KeyForm, LoginForm, LogoutForm, PhoneCodeForm,
                     ResendForm, SignupForm)
 from .password import INVALID_LOGIN
@@ -30,7 +30,7 @@ def home():
     if current_user.is_authenticated:
         return render_template("home.html", phone=mask_phone(current_user.phone),
                                owned=owned.of(current_user), form=LogoutForm())
-    if sessions.current_pending() is not None:
+    if steps.current_pending() is not None:
         return login_manager.unauthorized()  # finish signing in first
     return render_template("welcome.html")
 
@@ -61,7 +61,7 @@ def signup():
             return render_template("signup.html", form=form)
         limits.record(*(rule.key for rule in rules))
         audit.record("signup", user, f"phone {mask_phone(user.phone)}")
-        pending = sessions.begin_pending(user, "signup", None)
+        pending = steps.begin_pending(user, "signup", None)
         db.session.commit()
         deliver(pending, user, user.preferred_channel)
         return redirect(url_for(".code"))
@@ -86,7 +86,7 @@ def login():
             form.password.errors.append(INVALID_LOGIN)
             return render_template("login.html", form=form)
         purpose = password.purpose(user)
-        pending = sessions.begin_pending(user, purpose, request.args.get("next"))
+        pending = steps.begin_pending(user, purpose, request.args.get("next"))
         password.passed(user)
         if purpose == "login" and (browser := remember.recognised(user)) is not None:
             return redirect(remember.signed_in(pending, user, browser))  # skips only this step
@@ -129,7 +129,7 @@ def code_key():
 @bp.post("/code/key/options")
 def code_key_options():
     """A fresh challenge for the browser's security-key prompt, for this pending step only."""
-    pending = sessions.current_pending()
+    pending = steps.current_pending()
     user = db.session.get(User, pending.user_id) if pending is not None else None
     if user is None or pending.purpose == "signup" or not owned.of(user).keys:
         return {"error": "That step expired or has no security key."}, 400
@@ -139,13 +139,13 @@ def code_key_options():
 
 def second_step(factor: str, form_class, check):
     """The one shape of every second-step page: find the pending step, check, then finish."""
-    pending = sessions.current_pending()
+    pending = steps.current_pending()
     if pending is None:
         flash("That step expired or was finished. Please start again.", "info")
         return redirect(url_for("account.security" if current_user.is_authenticated
                                 else ".login"))
     user = db.session.get(User, pending.user_id)
-    mine = sessions.pending_factors(pending, user)
+    mine = steps.pending_factors(pending, user)
     if factor not in owned.for_step(mine, pending.purpose):
         flash("That way is not set up for this account. Use a code sent to your phone.", "info")
         return redirect(url_for(".code"))
@@ -166,7 +166,7 @@ def second_step(factor: str, form_class, check):
 @bp.post("/code/resend")
 def resend():
     """Send a code to the phone, by the channel on the button pressed; the old code stops working."""
-    pending = sessions.current_pending()
+    pending = steps.current_pending()
     if pending is None:
         flash("That step expired. Please start again.", "info")
         return redirect(url_for(".login"))
@@ -194,7 +194,7 @@ def logout():
         everywhere = "everywhere" in request.form
         if current_user.is_authenticated:
             audit.record("logout", current_user, "everywhere" if everywhere else "")
-        pending = sessions.current_pending()
+        pending = steps.current_pending()
         ended = codes.end_pending_codes(pending) if pending is not None else set()
         sessions.end_session(everywhere=everywhere)
         db.session.commit()
