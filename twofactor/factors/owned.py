@@ -40,19 +40,18 @@ class Owned:
 
 def enabled_app(user_id: int) -> AuthenticatorApp | None:
     """The account's authenticator app, once its set-up was confirmed with a right code."""
-    return db.session.scalar(db.select(AuthenticatorApp).where(
-        AuthenticatorApp.user_id == user_id, AuthenticatorApp.enabled_at.is_not(None)))
+    return db.session.scalar(db.select(AuthenticatorApp).where(app_join(user_id)))
 
 
 def app_join(user_id):
-    """The join condition for the account ``user_id``'s enabled authenticator app."""
+    """The condition for the account ``user_id``'s enabled authenticator app."""
     return and_(AuthenticatorApp.user_id == user_id, AuthenticatorApp.enabled_at.is_not(None))
 
 
 def counts(user_id, with_keys: bool) -> list:
-    """Scalar subqueries for the account ``user_id`` (a column or a parameter): its backup codes
-    in the current set, those left, and its security keys (counted only where a relying party
-    is configured; elsewhere they cannot be used)."""
+    """Scalar subqueries for the account ``user_id`` (a column of the enclosing SELECT): its
+    backup codes in the current set, those left, and its security keys (counted only where a
+    relying party is configured; elsewhere they cannot be used)."""
     def counted(model, *where):
         return db.select(func.count()).select_from(model).where(*where).scalar_subquery()
     return [counted(BackupCode, BackupCode.user_id == user_id),
